@@ -1,0 +1,49 @@
+# usdtspec — see README.md. `make run` is the main job, `make test` the tests.
+GO        ?= go
+BIN       := bin/usdtspec
+# The real-world corpus (../shared/corpus/fetch.sh); git-ignored, cached.
+CORPUS_DIR ?= $(CURDIR)/.corpus
+export CORPUS_DIR
+LIBSTDCXX := $(firstword $(wildcard /usr/lib/*-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6))
+PROBE_BINS := $(sort $(wildcard testdata/bin/*))
+FUZZTIME  ?= 15s
+
+.PHONY: all build run test vet fuzz bench corpus generate clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/usdtspec
+
+# The main job: dump the probes of the bundled test binaries and of this
+# machine's libstdc++.
+run: build
+	$(BIN) dump $(PROBE_BINS) $(LIBSTDCXX)
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+test: vet
+	$(GO) test ./...
+
+# Every fuzz target for a short while; no panics allowed.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# Fetch the amd64/arm64/s390x part of the Debian corpus into $(CORPUS_DIR).
+corpus:
+	ARCHES="amd64 arm64 s390x" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
+
+bench: build
+	$(GO) run ./internal/bench
+
+include testdata/probes.mk
+
+clean:
+	rm -rf bin build

@@ -1,0 +1,149 @@
+// Package amd64 is the x86-64 (EM_X86_64) operand grammar, in AT&T syntax
+// as gcc and clang print it, and the x86_64 struct pt_regs table.
+package amd64
+
+import (
+	"debug/elf"
+	"fmt"
+	"strings"
+
+	"github.com/usdtspec/usdtspec/arch"
+)
+
+// Arch is x86-64.
+var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, ParseOperand: parseOperand}
+
+// ptRegs is offsetof(struct pt_regs, field) for x86_64
+// (arch/x86/include/asm/ptrace.h), keyed by every name that reads from the
+// field: 64-, 32-, 16- and low-8-bit. A narrower name reads the whole slot;
+// the spec's bitshift then keeps the argument's low bytes.
+var ptRegs = arch.RegTable{
+	"r15": 0, "r15d": 0, "r15w": 0, "r15b": 0,
+	"r14": 8, "r14d": 8, "r14w": 8, "r14b": 8,
+	"r13": 16, "r13d": 16, "r13w": 16, "r13b": 16,
+	"r12": 24, "r12d": 24, "r12w": 24, "r12b": 24,
+	"rbp": 32, "ebp": 32, "bp": 32, "bpl": 32,
+	"rbx": 40, "ebx": 40, "bx": 40, "bl": 40,
+	"r11": 48, "r11d": 48, "r11w": 48, "r11b": 48,
+	"r10": 56, "r10d": 56, "r10w": 56, "r10b": 56,
+	"r9": 64, "r9d": 64, "r9w": 64, "r9b": 64,
+	"r8": 72, "r8d": 72, "r8w": 72, "r8b": 72,
+	"rax": 80, "eax": 80, "ax": 80, "al": 80,
+	"rcx": 88, "ecx": 88, "cx": 88, "cl": 88,
+	"rdx": 96, "edx": 96, "dx": 96, "dl": 96,
+	"rsi": 104, "esi": 104, "si": 104, "sil": 104,
+	"rdi": 112, "edi": 112, "di": 112, "dil": 112,
+	"rip": 128, "eip": 128,
+	"rsp": 152, "esp": 152, "sp": 152, "spl": 152,
+}
+
+// highByte are the legacy bits-8-to-15 registers: pt_regs holds them, but a
+// spec can only take the low bytes of a slot.
+var highByte = map[string]bool{"ah": true, "bh": true, "ch": true, "dh": true}
+
+// floatPrefixes name register files the kernel does not save in pt_regs.
+var floatPrefixes = []string{"xmm", "ymm", "zmm", "st", "mm", "k"}
+
+// register resolves "%name".
+func register(s string) (arch.Register, error) {
+	name, ok := strings.CutPrefix(s, "%")
+	if !ok || name == "" {
+		return arch.Register{}, fmt.Errorf("%w: %q is not a register (want %%name)", arch.ErrSyntax, s)
+	}
+	if highByte[name] {
+		return arch.Register{}, fmt.Errorf("%w: high-byte register %%%s (bits 8-15)", arch.ErrUnsupported, name)
+	}
+	if name == "st" {
+		return arch.Register{}, fmt.Errorf("%w: %%st", arch.ErrFloatRegister)
+	}
+	for _, p := range floatPrefixes {
+		if rest, ok := strings.CutPrefix(name, p); ok && isDigits(strings.Trim(rest, "()")) {
+			return arch.Register{}, fmt.Errorf("%w: %%%s", arch.ErrFloatRegister, name)
+		}
+	}
+	return ptRegs.Lookup(name)
+}
+
+func parseOperand(op string) (arch.Operand, error) {
+	switch {
+	case strings.HasPrefix(op, "$"):
+		v, err := arch.ParseImmediate(op[1:])
+		return arch.Operand{Kind: arch.Const, Value: v}, err
+	case strings.HasPrefix(op, "%"):
+		if strings.Contains(op, ":") {
+			return arch.Operand{}, fmt.Errorf("%w: segment override in %q", arch.ErrUnsupported, op)
+		}
+		r, err := register(op)
+		return arch.Operand{Kind: arch.Reg, Base: r}, err
+	case strings.HasSuffix(op, ")"):
+		return parseMemory(op)
+	}
+	if _, err := arch.ParseDisplacement(op); err != nil {
+		return arch.Operand{}, err // a bare symbol: "counter.0", "x@GOTOFF"
+	}
+	return arch.Operand{}, fmt.Errorf("%w: absolute address %q", arch.ErrUnsupported, op)
+}
+
+// parseMemory parses disp(%base), (%base), disp(%base,%index[,scale]).
+func parseMemory(op string) (arch.Operand, error) {
+	open := strings.IndexByte(op, '(')
+	if open < 0 || strings.Count(op, "(") != 1 || strings.Count(op, ")") != 1 {
+		return arch.Operand{}, fmt.Errorf("%w: unbalanced parentheses in %q", arch.ErrSyntax, op)
+	}
+	dispText, inner := op[:open], op[open+1:len(op)-1]
+	parts := strings.Split(inner, ",")
+	if len(parts) > 3 {
+		return arch.Operand{}, fmt.Errorf("%w: too many terms in %q", arch.ErrSyntax, op)
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	disp, err := arch.ParseDisplacement(dispText)
+	if err != nil {
+		return arch.Operand{}, err
+	}
+	if parts[0] == "" {
+		if len(parts) == 1 {
+			return arch.Operand{}, fmt.Errorf("%w: empty parentheses in %q", arch.ErrSyntax, op)
+		}
+		return arch.Operand{}, fmt.Errorf("%w: index without base register in %q", arch.ErrUnsupported, op)
+	}
+	base, err := register(parts[0])
+	if err != nil {
+		return arch.Operand{}, err
+	}
+	if base.Offset == ptRegs["rip"] {
+		// pt_regs.ip is the probe's own address, not the next
+		// instruction's, so a rip-relative displacement would be off.
+		return arch.Operand{}, fmt.Errorf("%w: rip-relative address %q", arch.ErrUnsupported, op)
+	}
+	if len(parts) == 1 {
+		return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp}, nil
+	}
+	index, err := register(parts[1])
+	if err != nil {
+		return arch.Operand{}, err
+	}
+	scale := uint8(1)
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "1", "2", "4", "8":
+			scale = parts[2][0] - '0'
+		default:
+			return arch.Operand{}, fmt.Errorf("%w: scale %q (want 1, 2, 4 or 8)", arch.ErrSyntax, parts[2])
+		}
+	}
+	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp}, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,89 @@
+// Package arch holds the architecture-neutral model of a USDT argument
+// operand and the small Arch type that each architecture folder fills in.
+//
+// An operand's life: the argument string of a .note.stapsdt note is split
+// into operands ([Split]), each operand's size prefix is read ([ParseArg]),
+// and the rest is handed to the grammar of the binary's architecture
+// ([Arch.ParseOperand]), which resolves register names to byte offsets in
+// the tracing kernel's pt_regs. The result, an [Operand], is what the
+// compiler package encodes into libbpf's binary spec.
+package arch
+
+import (
+	"debug/elf"
+	"fmt"
+)
+
+// Kind says where an argument's value is when the uprobe fires. The values
+// are libbpf's enum __bpf_usdt_arg_type.
+type Kind uint8
+
+const (
+	// Const: the value is the operand's Value itself.
+	Const Kind = iota
+	// Reg: the value is in register Base.
+	Reg
+	// Deref: the value is in memory at Base + Offset.
+	Deref
+	// SIB: the value is in memory at Base + Index*Scale + Offset.
+	SIB
+)
+
+var kindNames = [...]string{Const: "const", Reg: "reg", Deref: "deref", SIB: "sib"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", k)
+}
+
+// Register is a register as the operand names it, with the byte offset of
+// the register's slot in the tracing kernel's pt_regs.
+type Register struct {
+	Name   string // as written in the operand, without '%': "edi", "x3", "r15"
+	Offset uint16 // offsetof(pt_regs, slot)
+}
+
+// Operand is one parsed operand, without its size prefix.
+type Operand struct {
+	Kind   Kind
+	Base   Register // Reg, Deref, SIB
+	Index  Register // SIB
+	Scale  uint8    // SIB: 1, 2, 4 or 8
+	Offset int64    // Deref, SIB: displacement, all terms folded
+	Value  uint64   // Const: two's complement bits of the immediate
+}
+
+// Arg is one argument of a probe: the size prefix and the parsed operand.
+type Arg struct {
+	Text   string // the whole argument as written: "-4@%edi"
+	Size   int    // byte size, always positive
+	Signed bool   // the size had a '-'
+	Float  bool   // the size had an 'f' marker
+	Operand
+}
+
+// RegTable maps register names (without '%') to pt_regs byte offsets.
+type RegTable map[string]uint16
+
+// Lookup resolves a register name, or fails with [ErrUnknownRegister].
+func (t RegTable) Lookup(name string) (Register, error) {
+	off, ok := t[name]
+	if !ok {
+		return Register{}, fmt.Errorf("%w %q", ErrUnknownRegister, name)
+	}
+	return Register{Name: name, Offset: off}, nil
+}
+
+// Arch is one architecture's grammar and register table. Each folder
+// under arch/ exports one value of this type; the compiler's registry
+// picks it by the ELF file's e_machine.
+type Arch struct {
+	Name    string      // Go-style name used in output: "amd64"
+	Machine elf.Machine // e_machine it handles
+	// ParseOperand parses the operand text that follows '@'. It must match
+	// the whole string or return an error wrapping one of this package's
+	// sentinel errors.
+	ParseOperand func(op string) (Operand, error)
+}

@@ -1,0 +1,78 @@
+package arch
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Split cuts a note's argument string into operands at blanks that are not
+// inside brackets or parentheses, so that arm64's "[sp, 16]" stays one
+// operand. An empty string, or one that starts with ':' (libbpf's
+// convention for "no arguments"), has no operands.
+func Split(args string) []string {
+	if strings.HasPrefix(args, ":") {
+		return nil
+	}
+	var out []string
+	depth, start := 0, -1
+	for i := 0; i < len(args); i++ {
+		c := args[i]
+		switch {
+		case c == '[' || c == '(':
+			depth++
+		case (c == ']' || c == ')') && depth > 0:
+			depth--
+		case (c == ' ' || c == '\t') && depth == 0:
+			if start >= 0 {
+				out = append(out, args[start:i])
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, args[start:])
+	}
+	return out
+}
+
+// ParseArg parses one argument, "[-]N[f]@operand", with a's grammar.
+// On error the returned Arg still carries whatever the size prefix told.
+func ParseArg(a *Arch, text string) (Arg, error) {
+	arg := Arg{Text: text}
+	at := strings.IndexByte(text, '@')
+	if at < 0 {
+		return arg, fmt.Errorf("%w: no size prefix (want [-]N[f]@operand)", ErrSyntax)
+	}
+	prefix, op := text[:at], text[at+1:]
+	if strings.HasPrefix(prefix, "-") {
+		arg.Signed = true
+		prefix = prefix[1:]
+	}
+	if strings.HasSuffix(prefix, "f") {
+		arg.Float = true
+		prefix = prefix[:len(prefix)-1]
+	}
+	n, err := strconv.ParseUint(prefix, 10, 16)
+	if err != nil || prefix == "" || prefix[0] == '+' {
+		return arg, fmt.Errorf("%w: malformed size prefix %q", ErrSize, text[:at+1])
+	}
+	arg.Size = int(n)
+	if op == "" {
+		return arg, fmt.Errorf("%w: empty operand", ErrSyntax)
+	}
+	arg.Operand, err = a.ParseOperand(op)
+	if err != nil {
+		return arg, err
+	}
+	switch arg.Size {
+	case 1, 2, 4, 8:
+	default:
+		return arg, fmt.Errorf("%w: %d bytes (a spec holds 1, 2, 4 or 8)", ErrSize, arg.Size)
+	}
+	return arg, nil
+}

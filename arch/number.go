@@ -1,0 +1,117 @@
+package arch
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseImmediate reads an immediate as compilers print it: decimal or
+// 0x-hex, optionally negative, anywhere in -2^63 .. 2^64-1. It returns the
+// 64-bit two's complement bits, which is what a CONST spec carries.
+func ParseImmediate(s string) (uint64, error) {
+	neg := strings.HasPrefix(s, "-")
+	digits := strings.TrimPrefix(s, "-")
+	if !isNumber(digits) {
+		if isSymbolStart(digits) {
+			return 0, fmt.Errorf("%w: immediate %q names a symbol", ErrSymbolic, s)
+		}
+		return 0, fmt.Errorf("%w: bad immediate %q", ErrSyntax, s)
+	}
+	u, err := strconv.ParseUint(digits, 0, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: immediate %q does not fit in 64 bits", ErrRange, s)
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, fmt.Errorf("%w: immediate %q is below -2^63", ErrRange, s)
+		}
+		return -u, nil
+	}
+	return u, nil
+}
+
+// ParseDisplacement folds a displacement of one or more signed terms
+// ("16", "-8", "8+16", "-8-4", "0x10-4") into one value. A term that is a
+// name ("gi", "4+t1", "x@GOTPCREL") makes the operand symbolic.
+func ParseDisplacement(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	var sum int64
+	for i := 0; i < len(s); {
+		sign := int64(1)
+		switch s[i] {
+		case '-':
+			sign = -1
+			i++
+		case '+':
+			if i == 0 {
+				return 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+			}
+			i++
+		default:
+			if i != 0 {
+				return 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+			}
+		}
+		j := i
+		for j < len(s) && s[j] != '+' && s[j] != '-' {
+			j++
+		}
+		term := s[i:j]
+		if !isNumber(term) {
+			if isSymbolStart(term) {
+				return 0, fmt.Errorf("%w: displacement %q names a symbol", ErrSymbolic, s)
+			}
+			return 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+		}
+		u, err := strconv.ParseUint(term, 0, 64)
+		if err != nil || u > 1<<63 || (u == 1<<63 && sign > 0) {
+			return 0, fmt.Errorf("%w: displacement %q does not fit in 64 bits", ErrRange, s)
+		}
+		v := sign * int64(u)
+		if u == 1<<63 {
+			v = -1 << 63
+		}
+		next := sum + v
+		if (v > 0 && next < sum) || (v < 0 && next > sum) {
+			return 0, fmt.Errorf("%w: displacement %q overflows 64 bits", ErrRange, s)
+		}
+		sum = next
+		i = j
+	}
+	return sum, nil
+}
+
+// isNumber reports whether s is a decimal or 0x-hex literal without sign.
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		s = s[2:]
+		for i := 0; i < len(s); i++ {
+			c := s[i] | 0x20
+			if !(s[i] >= '0' && s[i] <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isSymbolStart reports whether s starts like an assembler symbol.
+func isSymbolStart(s string) bool {
+	if s == "" {
+		return false
+	}
+	c := s[0]
+	return c == '_' || c == '.' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/compiler"
+)
+
+type dumpOptions struct {
+	json   bool
+	probe  string // "provider:name", each part a path.Match pattern
+	layout compiler.Layout
+}
+
+func dump(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dump", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var opts dumpOptions
+	layoutName := compiler.LayoutV17.Name
+	fs.BoolVar(&opts.json, "json", false, "print one JSON document")
+	fs.StringVar(&opts.probe, "probe", "", "only call sites of PROVIDER:NAME (glob patterns allowed)")
+	fs.StringVar(&layoutName, "spec-layout", layoutName, "libbpf spec layout: v1.7 or v1.6")
+	// Flags may come before or after the files.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			fmt.Fprintf(stderr, "usdtspec dump: %v\n%s", err, usage)
+			return exitUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "usdtspec dump: no FILE given\n%s", usage)
+		return exitUsage
+	}
+	var ok bool
+	if opts.layout, ok = compiler.LayoutByName(layoutName); !ok {
+		fmt.Fprintf(stderr, "usdtspec dump: unknown --spec-layout %q (want v1.7 or v1.6)\n", layoutName)
+		return exitUsage
+	}
+	if opts.probe != "" {
+		prov, name, found := strings.Cut(opts.probe, ":")
+		_, err1 := path.Match(prov, "")
+		_, err2 := path.Match(name, "")
+		if !found || prov == "" || name == "" || err1 != nil || err2 != nil {
+			fmt.Fprintf(stderr, "usdtspec dump: --probe %q: want PROVIDER:NAME\n", opts.probe)
+			return exitUsage
+		}
+	}
+
+	w := bufio.NewWriterSize(stdout, 1<<16)
+	defer w.Flush()
+	status := exitOK
+	doc := jsonDoc{Files: []jsonFile{}}
+	for _, name := range files {
+		f, err := compiler.Open(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "usdtspec: %v\n", err)
+			status = exitFailure
+			continue
+		}
+		for _, ne := range f.NoteErrors {
+			fmt.Fprintf(stderr, "usdtspec: %s: %v\n", name, ne)
+		}
+		if opts.json {
+			doc.Files = append(doc.Files, toJSON(f, &opts))
+		} else {
+			writeTable(w, f, &opts)
+		}
+	}
+	if opts.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			fmt.Fprintf(stderr, "usdtspec: %v\n", err)
+			return exitFailure
+		}
+	}
+	return status
+}
+
+func (o *dumpOptions) selects(p *compiler.Probe) bool {
+	if o.probe == "" {
+		return true
+	}
+	prov, name, _ := strings.Cut(o.probe, ":")
+	m1, _ := path.Match(prov, p.Provider)
+	m2, _ := path.Match(name, p.Name)
+	return m1 && m2
+}
+
+// specOf encodes a call site with cookie 0, as the dump shows it.
+func specOf(f *compiler.File, p *compiler.Probe, l compiler.Layout) ([]byte, error) {
+	if p.Err != nil && errors.Is(p.Err, compiler.ErrUnsupportedArch) {
+		return nil, p.Err
+	}
+	return compiler.Encode(l, f.ByteOrder, p.Arguments, 0)
+}
+
+// decodedValue is what bpf_usdt_arg returns for a constant: the
+// immediate cut to the argument's size, then sign- or zero-extended.
+func decodedValue(a *arch.Arg) string {
+	shift := uint(64 - 8*a.Size)
+	if a.Signed {
+		return strconv.FormatInt(int64(a.Value<<shift)>>shift, 10)
+	}
+	return strconv.FormatUint(a.Value<<shift>>shift, 10)
+}
+
+func machineName(f *compiler.File) string {
+	if f.Arch != nil {
+		return f.Arch.Name
+	}
+	return strings.ToLower(strings.TrimPrefix(f.Machine.String(), "EM_"))
+}
+
+func byteOrderName(f *compiler.File) string {
+	if strings.HasPrefix(f.ByteOrder.String(), "Little") {
+		return "little"
+	}
+	return "big"
+}
+
+func classBits(f *compiler.File) int {
+	if f.Class.String() == "ELFCLASS32" {
+		return 32
+	}
+	return 64
+}
+
+// ---- JSON ----
+
+type jsonDoc struct {
+	Files []jsonFile `json:"files"`
+}
+
+type jsonFile struct {
+	Path       string      `json:"path"`
+	Machine    string      `json:"machine"`
+	Class      int         `json:"class"`
+	ByteOrder  string      `json:"byte_order"`
+	Type       string      `json:"type"`
+	SpecLayout string      `json:"spec_layout"`
+	Probes     []jsonProbe `json:"probes"`
+	NoteErrors []string    `json:"note_errors"`
+}
+
+type jsonProbe struct {
+	Provider        string    `json:"provider"`
+	Name            string    `json:"name"`
+	NoteIndex       int       `json:"note_index"`
+	PC              uint64    `json:"pc"`
+	FileOffset      uint64    `json:"file_offset"`
+	Base            uint64    `json:"base"`
+	Semaphore       uint64    `json:"semaphore"`
+	SemaphoreOffset uint64    `json:"semaphore_offset"`
+	Args            string    `json:"args"`
+	Arguments       []jsonArg `json:"arguments"`
+	Spec            string    `json:"spec"`
+	Error           string    `json:"error"`
+}
+
+type jsonArg struct {
+	Operand        string      `json:"operand"`
+	Size           int         `json:"size"`
+	Signed         bool        `json:"signed"`
+	Float          bool        `json:"float"`
+	Kind           string      `json:"kind"`
+	Reg            string      `json:"reg"`
+	RegOffset      uint16      `json:"reg_offset"`
+	IndexReg       string      `json:"index_reg"`
+	IndexRegOffset uint16      `json:"index_reg_offset"`
+	Scale          uint8       `json:"scale"`
+	Offset         int64       `json:"offset"`
+	Value          json.Number `json:"value"`
+	Error          string      `json:"error"`
+}
+
+func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
+	jf := jsonFile{
+		Path:       f.Path,
+		Machine:    machineName(f),
+		Class:      classBits(f),
+		ByteOrder:  byteOrderName(f),
+		Type:       strings.TrimPrefix(f.Type.String(), "ET_"),
+		SpecLayout: o.layout.Name,
+		Probes:     []jsonProbe{},
+		NoteErrors: []string{},
+	}
+	for _, ne := range f.NoteErrors {
+		jf.NoteErrors = append(jf.NoteErrors, ne.Error())
+	}
+	for i := range f.Probes {
+		p := &f.Probes[i]
+		if !o.selects(p) {
+			continue
+		}
+		jp := jsonProbe{
+			Provider: p.Provider, Name: p.Name, NoteIndex: p.NoteIndex,
+			PC: p.PC, FileOffset: p.FileOffset, Base: p.Base,
+			Semaphore: p.Semaphore, SemaphoreOffset: p.SemaphoreOffset,
+			Args: p.Args, Arguments: []jsonArg{},
+		}
+		for j := range p.Arguments {
+			jp.Arguments = append(jp.Arguments, argJSON(&p.Arguments[j]))
+		}
+		spec, err := specOf(f, p, o.layout)
+		jp.Spec = hex.EncodeToString(spec)
+		jp.Error = joinErrors(p.Err, err)
+		jf.Probes = append(jf.Probes, jp)
+	}
+	return jf
+}
+
+func argJSON(a *compiler.Argument) jsonArg {
+	ja := jsonArg{Operand: a.Text, Size: a.Size, Signed: a.Signed, Float: a.Float, Value: "0"}
+	if a.Err != nil {
+		ja.Error = a.Err.Error()
+		return ja
+	}
+	ja.Kind = a.Kind.String()
+	switch a.Kind {
+	case arch.Const:
+		ja.Value = json.Number(decodedValue(&a.Arg))
+	case arch.SIB:
+		ja.IndexReg, ja.IndexRegOffset, ja.Scale = a.Index.Name, a.Index.Offset, a.Scale
+		fallthrough
+	default:
+		ja.Reg, ja.RegOffset, ja.Offset = a.Base.Name, a.Base.Offset, a.Offset
+	}
+	if ja.Scale == 0 {
+		ja.Scale = 1
+	}
+	return ja
+}
+
+func joinErrors(errs ...error) string {
+	var msgs []string
+	for _, e := range errs {
+		if e != nil {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// ---- table ----
+
+func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
+	n := 0
+	for i := range f.Probes {
+		if o.selects(&f.Probes[i]) {
+			n++
+		}
+	}
+	fmt.Fprintf(w, "%s: %s ELF%d %s-endian %s, %d call sites\n",
+		f.Path, machineName(f), classBits(f), byteOrderName(f), strings.TrimPrefix(f.Type.String(), "ET_"), n)
+	for _, ne := range f.NoteErrors {
+		fmt.Fprintf(w, "  error: %v\n", ne)
+	}
+	for i := range f.Probes {
+		p := &f.Probes[i]
+		if !o.selects(p) {
+			continue
+		}
+		fmt.Fprintf(w, "  %s:%s  pc %#x  offset %#x  base %#x", p.Provider, p.Name, p.PC, p.FileOffset, p.Base)
+		if p.Semaphore != 0 {
+			fmt.Fprintf(w, "  semaphore %#x (offset %#x)", p.Semaphore, p.SemaphoreOffset)
+		}
+		fmt.Fprintf(w, "\n    args: %s\n", p.Args)
+		for j := range p.Arguments {
+			writeArg(w, j, &p.Arguments[j])
+		}
+		spec, err := specOf(f, p, o.layout)
+		if msg := joinErrors(p.Err, err); msg != "" {
+			fmt.Fprintf(w, "    error: %s\n", msg)
+		}
+		if spec != nil {
+			fmt.Fprintf(w, "    spec %s: %x\n", o.layout.Name, spec)
+		}
+	}
+}
+
+func writeArg(w *bufio.Writer, i int, a *compiler.Argument) {
+	fmt.Fprintf(w, "    #%-2d %-22s ", i, a.Text)
+	if a.Err != nil {
+		fmt.Fprintf(w, "error: %v\n", errors.Unwrap(a.Err))
+		return
+	}
+	sign := "u"
+	if a.Signed {
+		sign = "s"
+	}
+	float := ""
+	if a.Float {
+		float = " float"
+	}
+	fmt.Fprintf(w, "%-5s %s%d%s  ", a.Kind, sign, a.Size*8, float)
+	switch a.Kind {
+	case arch.Const:
+		fmt.Fprintf(w, "value %s\n", decodedValue(&a.Arg))
+	case arch.Reg:
+		fmt.Fprintf(w, "%s@pt_regs+%d\n", a.Base.Name, a.Base.Offset)
+	case arch.Deref:
+		fmt.Fprintf(w, "*(%s@pt_regs+%d %+d)\n", a.Base.Name, a.Base.Offset, a.Offset)
+	case arch.SIB:
+		fmt.Fprintf(w, "*(%s@pt_regs+%d + %s@pt_regs+%d*%d %+d)\n",
+			a.Base.Name, a.Base.Offset, a.Index.Name, a.Index.Offset, a.Scale, a.Offset)
+	}
+}

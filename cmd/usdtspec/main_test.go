@@ -1,0 +1,99 @@
+package main
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/usdtspec/usdtspec/internal/elfbuild"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"usdtspec": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. $PROBES is the folder of the
+// committed probe binaries; the mkelf command writes synthetic ELF files.
+func TestScripts(t *testing.T) {
+	probes, err := filepath.Abs("../../testdata/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "../../testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PROBES", probes)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mkelf": mkelf,
+		},
+	})
+}
+
+var machines = map[string]elf.Machine{
+	"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "s390x": elf.EM_S390, "ppc64": elf.EM_PPC64,
+}
+
+// mkelf FILE MACHINE [-32] [-be] [-base ADDR] NOTE...
+//
+// NOTE is provider:name:pc:semaphore:args (pc and semaphore in hex, args
+// may contain blanks when quoted). The text segment is 0x401000..0x402000
+// at file offset 0xb0 (0x80 for -32), the data segment 0x404000..0x404100.
+func mkelf(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: mkelf FILE MACHINE [-32] [-be] [-base ADDR] NOTE...")
+	}
+	out, m := args[0], args[1]
+	f := elfbuild.File{Class: elf.ELFCLASS64, Order: binary.LittleEndian, Type: elf.ET_DYN,
+		TextAddr: 0x401000, TextSize: 0x1000, DataAddr: 0x404000, DataSize: 0x100}
+	var ok bool
+	if f.Machine, ok = machines[m]; !ok {
+		ts.Fatalf("mkelf: unknown machine %q", m)
+	}
+	var notes []elfbuild.Note
+	rest := args[2:]
+	for len(rest) > 0 {
+		a := rest[0]
+		rest = rest[1:]
+		switch a {
+		case "-32":
+			f.Class = elf.ELFCLASS32
+		case "-be":
+			f.Order = binary.BigEndian
+		case "-base":
+			v, err := strconv.ParseUint(rest[0], 0, 64)
+			ts.Check(err)
+			f.StapsdtBase = &v
+			rest = rest[1:]
+		default:
+			parts := strings.SplitN(a, ":", 5)
+			if len(parts) != 5 {
+				ts.Fatalf("mkelf: note %q: want provider:name:pc:semaphore:args", a)
+			}
+			pc, err := strconv.ParseUint(parts[2], 0, 64)
+			ts.Check(err)
+			sema, err := strconv.ParseUint(parts[3], 0, 64)
+			ts.Check(err)
+			var base uint64
+			if f.StapsdtBase != nil {
+				base = *f.StapsdtBase
+			}
+			notes = append(notes, elfbuild.Note{PC: pc, Base: base, Semaphore: sema, Provider: parts[0], Name: parts[1], Arguments: parts[4]})
+		}
+	}
+	var raw []byte
+	for _, n := range notes {
+		raw = elfbuild.AppendNote(raw, f.Class, f.Order, n)
+	}
+	f.Notes = raw
+	ts.Check(os.WriteFile(ts.MkAbs(out), f.Bytes(), 0o644))
+}

@@ -1,0 +1,213 @@
+package compiler
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/usdtspec/usdtspec/arch"
+)
+
+// Sentinel errors for call sites; test with errors.Is.
+var (
+	// ErrNotELF: the input is not a readable ELF file.
+	ErrNotELF = errors.New("not a readable ELF file")
+	// ErrUnsupportedArch: the file's e_machine has no grammar in arch/.
+	ErrUnsupportedArch = errors.New("unsupported architecture")
+	// ErrNoSegment: an address lies in no suitable PT_LOAD segment.
+	ErrNoSegment = errors.New("address in no suitable PT_LOAD segment")
+)
+
+// File is the probes of one ELF file.
+type File struct {
+	Path      string
+	Machine   elf.Machine
+	Arch      *arch.Arch // nil when the machine is not supported
+	Class     elf.Class
+	ByteOrder binary.ByteOrder
+	Type      elf.Type
+	Probes    []Probe
+	// NoteErrors are the notes that could not be read (*NoteError);
+	// the other notes are in Probes.
+	NoteErrors []error
+}
+
+// Probe is one call site.
+type Probe struct {
+	NoteIndex       int // position of its note in .note.stapsdt
+	Provider        string
+	Name            string
+	PC              uint64 // link-time address of the probe, after prelink adjustment
+	FileOffset      uint64 // uprobe offset: PC through its executable PT_LOAD
+	Base            uint64 // the note's .stapsdt.base address
+	Semaphore       uint64 // after prelink adjustment; 0 if none
+	SemaphoreOffset uint64 // file offset of the semaphore (uprobe ref_ctr_offset)
+	Args            string // the raw argument string
+	Arguments       []Argument
+	// Err is set when the call site cannot be attached: a pc or semaphore
+	// outside its segments, or an unsupported architecture.
+	Err error
+}
+
+// Argument is one compiled argument, or the reason it did not compile.
+type Argument struct {
+	arch.Arg
+	Err error // *ArgError
+}
+
+// ArgError names the argument that did not compile.
+type ArgError struct {
+	Index   int    // 0-based
+	Operand string // the whole argument text, "-4@%edi"
+	Err     error
+}
+
+func (e *ArgError) Error() string {
+	return fmt.Sprintf("argument #%d %q: %v", e.Index, e.Operand, e.Err)
+}
+
+func (e *ArgError) Unwrap() error { return e.Err }
+
+// Open reads the probes of the ELF file at path.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	file, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	file.Path = path
+	return file, nil
+}
+
+// Read reads the probes of an ELF file. The error is non-nil only when r
+// is not a readable ELF file (wrapping [ErrNotELF]); problems with single
+// notes, call sites or arguments are recorded in the File.
+func Read(r io.ReaderAt) (*File, error) {
+	ef, err := elf.NewFile(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
+	}
+	defer ef.Close()
+	f := &File{
+		Machine:   ef.Machine,
+		Arch:      ArchFor(ef.Machine),
+		Class:     ef.Class,
+		ByteOrder: ef.ByteOrder,
+		Type:      ef.Type,
+	}
+	sec := ef.Section(".note.stapsdt")
+	if sec == nil || sec.Type != elf.SHT_NOTE {
+		return f, nil
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading .note.stapsdt: %v", ErrNotELF, err)
+	}
+	var baseAddr uint64
+	haveBase := false
+	if s := ef.Section(".stapsdt.base"); s != nil {
+		baseAddr, haveBase = s.Addr, true
+	}
+	loads := loadSegments(ef)
+	f.NoteErrors = parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), func(n rawNote) bool {
+		p := Probe{
+			NoteIndex: n.Index,
+			Provider:  n.Provider,
+			Name:      n.Name,
+			PC:        n.PC,
+			Base:      n.Base,
+			Semaphore: n.Semaphore,
+			Args:      n.Args,
+		}
+		// Prelink moves the loaded sections but not the non-allocated
+		// note, so shift by how far .stapsdt.base moved.
+		if haveBase && n.Base != 0 {
+			delta := baseAddr - n.Base
+			p.PC += delta
+			if p.Semaphore != 0 {
+				p.Semaphore += delta
+			}
+		}
+		p.Err = f.locate(&p, loads)
+		p.Arguments = f.compile(n.Args)
+		f.Probes = append(f.Probes, p)
+		return true
+	})
+	return f, nil
+}
+
+type segment struct {
+	vaddr, memsz, offset uint64
+	exec                 bool
+}
+
+func loadSegments(ef *elf.File) []segment {
+	var segs []segment
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_LOAD {
+			segs = append(segs, segment{p.Vaddr, p.Memsz, p.Off, p.Flags&elf.PF_X != 0})
+		}
+	}
+	return segs
+}
+
+// fileOffset translates a virtual address through the PT_LOAD that holds
+// it, which must be executable (exec) or not.
+func fileOffset(segs []segment, addr uint64, exec bool) (uint64, bool) {
+	for _, s := range segs {
+		if s.exec == exec && addr >= s.vaddr && addr-s.vaddr < s.memsz {
+			return addr - s.vaddr + s.offset, true
+		}
+	}
+	return 0, false
+}
+
+func (f *File) locate(p *Probe, segs []segment) error {
+	var errs []error
+	if f.Arch == nil {
+		errs = append(errs, fmt.Errorf("%w: %v", ErrUnsupportedArch, f.Machine))
+	}
+	off, ok := fileOffset(segs, p.PC, true)
+	if !ok {
+		errs = append(errs, fmt.Errorf("%w: pc %#x is in no executable PT_LOAD", ErrNoSegment, p.PC))
+	}
+	p.FileOffset = off
+	if p.Semaphore != 0 {
+		off, ok := fileOffset(segs, p.Semaphore, false)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: semaphore %#x is in no non-executable PT_LOAD", ErrNoSegment, p.Semaphore))
+		}
+		p.SemaphoreOffset = off
+	}
+	return errors.Join(errs...)
+}
+
+// compile parses every argument of a call site with the file's grammar.
+// Each argument fails or succeeds on its own.
+func (f *File) compile(args string) []Argument {
+	ops := arch.Split(args)
+	if len(ops) == 0 {
+		return nil
+	}
+	out := make([]Argument, len(ops))
+	for i, op := range ops {
+		out[i].Text = op
+		if f.Arch == nil {
+			out[i].Err = &ArgError{Index: i, Operand: op, Err: ErrUnsupportedArch}
+			continue
+		}
+		a, err := arch.ParseArg(f.Arch, op)
+		out[i].Arg = a
+		if err != nil {
+			out[i].Err = &ArgError{Index: i, Operand: op, Err: err}
+		}
+	}
+	return out
+}
