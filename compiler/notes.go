@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrMalformedNote is wrapped by every [NoteError].
@@ -53,6 +54,10 @@ func parseNotes(data []byte, order binary.ByteOrder, class elf.Class, align int,
 	if align != 8 {
 		align = 4
 	}
+	// One copy of the section as a string: every provider, name and
+	// argument string is a substring of it, so the strings of a million
+	// notes cost the section's size, not a million allocations.
+	text := string(data)
 	for index, off := 0, 0; off < len(data); index++ {
 		fail := func(format string, args ...any) {
 			errs = append(errs, &NoteError{Index: index, Offset: int64(off), Reason: fmt.Sprintf(format, args...)})
@@ -78,7 +83,7 @@ func parseNotes(data []byte, order binary.ByteOrder, class elf.Class, align int,
 			continue
 		}
 		desc := data[descOff : descOff+descsz]
-		n, reason := decodeDesc(desc, order, word)
+		n, reason := decodeDesc(desc, text[descOff:descOff+descsz], order, word)
 		if reason != "" {
 			fail("%s", reason)
 		} else {
@@ -93,7 +98,8 @@ func parseNotes(data []byte, order binary.ByteOrder, class elf.Class, align int,
 }
 
 // decodeDesc reads pc, base, semaphore and the three strings of a desc.
-func decodeDesc(desc []byte, order binary.ByteOrder, word int) (rawNote, string) {
+// descText is desc as a string, for substrings.
+func decodeDesc(desc []byte, descText string, order binary.ByteOrder, word int) (rawNote, string) {
 	var n rawNote
 	if len(desc) < 3*word+3 {
 		return n, fmt.Sprintf("desc is %d bytes, shorter than three %d-byte addresses and three strings", len(desc), word)
@@ -105,14 +111,14 @@ func decodeDesc(desc []byte, order binary.ByteOrder, word int) (rawNote, string)
 		return order.Uint64(desc[i*8:])
 	}
 	n.PC, n.Base, n.Semaphore = read(0), read(1), read(2)
-	rest := desc[3*word:]
+	rest := descText[3*word:]
 	var strs [3]string
 	for i, what := range [3]string{"provider", "name", "arguments"} {
-		nul := bytes.IndexByte(rest, 0)
+		nul := strings.IndexByte(rest, 0)
 		if nul < 0 {
 			return n, fmt.Sprintf("%s string has no terminating NUL", what)
 		}
-		strs[i] = string(rest[:nul])
+		strs[i] = rest[:nul]
 		rest = rest[nul+1:]
 	}
 	n.Provider, n.Name, n.Args = strs[0], strs[1], strs[2]

@@ -129,7 +129,7 @@ func (l Layout) putArg(b []byte, order binary.ByteOrder, a *arch.Arg) error {
 	// from the high bits, and the declaration order is reversed on
 	// big-endian, so arg_type ends up at byte 8 (LE) or byte 12 (BE).
 	var idxScale uint16
-	if order == binary.ByteOrder(binary.LittleEndian) {
+	if isLittleEndian(order) {
 		b[8] = byte(a.Kind)
 		idxScale = a.Index.Offset | scaleShift<<12
 	} else {
@@ -140,4 +140,11 @@ func (l Layout) putArg(b []byte, order binary.ByteOrder, a *arch.Arg) error {
 	order.PutUint16(b[14:], a.Base.Offset)
 	b[16], b[17] = signed, bitshift
 	return nil
+}
+
+// isLittleEndian works for any ByteOrder value, binary.NativeEndian too.
+func isLittleEndian(order binary.ByteOrder) bool {
+	var b [2]byte
+	order.PutUint16(b[:], 1)
+	return b[0] == 1
 }

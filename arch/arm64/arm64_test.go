@@ -1,0 +1,496 @@
+package arm64
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/usdtspec/usdtspec/arch"
+)
+
+// Offsets in struct user_pt_regs (arch/arm64/include/uapi/asm/ptrace.h),
+// worked out by hand: __u64 regs[31] at 8*N, then sp, pc, pstate.
+var (
+	x0  = arch.Register{Name: "x0", Offset: 0}
+	x1  = arch.Register{Name: "x1", Offset: 8}
+	x2  = arch.Register{Name: "x2", Offset: 16}
+	x5  = arch.Register{Name: "x5", Offset: 40}
+	x8  = arch.Register{Name: "x8", Offset: 64}
+	x18 = arch.Register{Name: "x18", Offset: 144}
+	x21 = arch.Register{Name: "x21", Offset: 168}
+	x29 = arch.Register{Name: "x29", Offset: 232}
+	x30 = arch.Register{Name: "x30", Offset: 240}
+	w0  = arch.Register{Name: "w0", Offset: 0}
+	w7  = arch.Register{Name: "w7", Offset: 56}
+	w30 = arch.Register{Name: "w30", Offset: 240}
+	fp  = arch.Register{Name: "fp", Offset: 232}
+	lr  = arch.Register{Name: "lr", Offset: 240}
+	sp  = arch.Register{Name: "sp", Offset: 248}
+)
+
+func reg(r arch.Register) arch.Operand { return arch.Operand{Kind: arch.Reg, Base: r} }
+
+func deref(r arch.Register, off int64) arch.Operand {
+	return arch.Operand{Kind: arch.Deref, Base: r, Offset: off}
+}
+
+func sib(base, index arch.Register, scale uint8) arch.Operand {
+	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale}
+}
+
+func imm(v uint64) arch.Operand { return arch.Operand{Kind: arch.Const, Value: v} }
+
+func TestParseOperand(t *testing.T) {
+	tests := []struct {
+		op   string
+		want arch.Operand
+	}{
+		// Registers: gcc always prints x, even for 32-bit values.
+		{"x0", reg(x0)},
+		{"x1", reg(x1)},
+		{"x5", reg(x5)},
+		{"x8", reg(x8)},
+		{"x18", reg(x18)},
+		{"x29", reg(x29)},
+		{"x30", reg(x30)},
+		{"w0", reg(w0)},
+		{"w7", reg(w7)},
+		{"w30", reg(w30)},
+		{"fp", reg(fp)},
+		{"lr", reg(lr)},
+		{"sp", reg(sp)},
+		{"wsp", reg(arch.Register{Name: "wsp", Offset: 248})},
+		{"xzr", imm(0)},
+		{"wzr", imm(0)},
+
+		// Memory.
+		{"[sp, 28]", deref(sp, 28)},
+		{"[sp]", deref(sp, 0)},
+		{"[x1]", deref(x1, 0)},
+		{"[x1, 8]", deref(x1, 8)},
+		{"[x0, 16]", deref(x0, 16)},
+		{"[x8]", deref(x8, 0)},
+		{"[x18]", deref(x18, 0)},
+		{"[x0,8]", deref(x0, 8)},
+		{"[ x0 , 8 ]", deref(x0, 8)},
+		{"[\tx0,\t8\t]", deref(x0, 8)},
+		{"[x0, #8]", deref(x0, 8)},
+		{"[x0, #-8]", deref(x0, -8)},
+		{"[x0, -8]", deref(x0, -8)},
+		{"[x0, 0x10]", deref(x0, 16)},
+		{"[x0, #-0x10]", deref(x0, -16)},
+		{"[x0, # 8]", deref(x0, 8)},
+		{"[x0, 8+16]", deref(x0, 24)},
+		{"[fp, -16]", deref(fp, -16)},
+		{"[x29, #-4]", deref(x29, -4)},
+		{"[lr]", deref(lr, 0)},
+		{"[sp, #0]", deref(sp, 0)},
+		{"[x0, x1]", sib(x0, x1, 1)},
+		{"[sp, x2]", sib(sp, x2, 1)},
+		{"[x0,x1]", sib(x0, x1, 1)},
+		{"[x0, x1, lsl 0]", sib(x0, x1, 1)},
+		{"[x0, x1, lsl 1]", sib(x0, x1, 2)},
+		{"[x0, x1, lsl #2]", sib(x0, x1, 4)},
+		{"[x0, x1, lsl 3]", sib(x0, x1, 8)},
+		{"[x0,x1,lsl#3]", sib(x0, x1, 8)},
+		{"[ x0 , x1 , lsl  # 3 ]", sib(x0, x1, 8)},
+		{"[x0, x1, sxtx]", sib(x0, x1, 1)},
+		{"[x0, x1, sxtx #3]", sib(x0, x1, 8)},
+		{"[x0, xzr]", deref(x0, 0)},
+		{"[x0, wzr, uxtw #2]", deref(x0, 0)},
+
+		// Immediates: gcc prints no '#', hand-written asm may.
+		{"5", imm(5)},
+		{"-9", imm(0xfffffffffffffff7)},
+		{"#5", imm(5)},
+		{"#-9", imm(0xfffffffffffffff7)},
+		{"0", imm(0)},
+		{"0x10", imm(16)},
+		{"#0xff", imm(255)},
+		{"-1", imm(0xffffffffffffffff)},
+		{"18446744073709551615", imm(0xffffffffffffffff)},
+		{"-9223372036854775808", imm(0x8000000000000000)},
+	}
+	for _, tt := range tests {
+		got, err := parseOperand(tt.op)
+		if err != nil {
+			t.Errorf("parseOperand(%q): %v", tt.op, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", tt.op, diff)
+		}
+	}
+}
+
+func TestParseOperandErrors(t *testing.T) {
+	tests := []struct {
+		op      string
+		want    error
+		mention string // a part of the message; the whole op if empty
+	}{
+		// FP/SIMD registers are not in pt_regs.
+		{"v0", arch.ErrFloatRegister, ""},
+		{"v31", arch.ErrFloatRegister, ""},
+		{"b0", arch.ErrFloatRegister, ""},
+		{"h1", arch.ErrFloatRegister, ""},
+		{"s2", arch.ErrFloatRegister, ""},
+		{"d3", arch.ErrFloatRegister, ""},
+		{"q31", arch.ErrFloatRegister, ""},
+		{"z0", arch.ErrFloatRegister, ""},
+		{"[v0]", arch.ErrFloatRegister, "v0"},
+		{"[x0, d1]", arch.ErrFloatRegister, "d1"},
+
+		// Symbols and relocations.
+		{"[x21, #:lo12:.LANCHOR2]", arch.ErrSymbolic, ""},
+		{"[x21, :lo12:.LANCHOR2]", arch.ErrSymbolic, ":lo12:.LANCHOR2"},
+		{"#:lo12:sym", arch.ErrSymbolic, ""},
+		{":got:sym", arch.ErrSymbolic, ""},
+		{"[x0, .LANCHOR2]", arch.ErrSymbolic, ".LANCHOR2"},
+		{"[x0, #sym]", arch.ErrSymbolic, "sym"},
+		{"[x0, #sym+8]", arch.ErrSymbolic, "sym+8"},
+		{".LANCHOR2", arch.ErrSymbolic, ""},
+		{"counter.0", arch.ErrSymbolic, ""},
+		{"sym+8", arch.ErrSymbolic, ""},
+		{"x@GOT", arch.ErrSymbolic, ""},
+		{"#sym", arch.ErrSymbolic, "sym"},
+		{"8+sym", arch.ErrSymbolic, ""},
+
+		// Unknown register names.
+		{"x31", arch.ErrUnknownRegister, ""},
+		{"w31", arch.ErrUnknownRegister, ""},
+		{"pc", arch.ErrUnknownRegister, ""},
+		{"foo", arch.ErrUnknownRegister, ""},
+		{"v32", arch.ErrUnknownRegister, ""},
+		{"d01", arch.ErrUnknownRegister, ""},
+		{"X0", arch.ErrUnknownRegister, ""},
+		{"[x31]", arch.ErrUnknownRegister, "x31"},
+		{"[x0, x31]", arch.ErrUnknownRegister, "x31"},
+		{"[foo, 8]", arch.ErrUnknownRegister, "foo"},
+
+		// Well-formed, but not a spec.
+		{"[x0, 8]!", arch.ErrUnsupported, ""},
+		{"[x0, #-16]!", arch.ErrUnsupported, ""},
+		{"[x0],8", arch.ErrUnsupported, ""},
+		{"[x0], 8", arch.ErrUnsupported, ""},
+		{"[x0], #8", arch.ErrUnsupported, ""},
+		{"[x0], x1", arch.ErrUnsupported, ""},
+		{"[x0, x1, lsl 4]", arch.ErrUnsupported, ""},
+		{"[x0, x1, lsl #12]", arch.ErrUnsupported, ""},
+		{"[x0, w1, uxtw]", arch.ErrUnsupported, ""},
+		{"[x0, w1, sxtw #2]", arch.ErrUnsupported, ""},
+
+		// Numbers that do not fit.
+		{"99999999999999999999", arch.ErrRange, ""},
+		{"[x0, 99999999999999999999]", arch.ErrRange, "99999999999999999999"},
+
+		// Not the grammar.
+		{"", arch.ErrSyntax, ""},
+		{"[", arch.ErrSyntax, ""},
+		{"[x0", arch.ErrSyntax, ""},
+		{"[]", arch.ErrSyntax, ""},
+		{"[x0,]", arch.ErrSyntax, ""},
+		{"[,8]", arch.ErrSyntax, ""},
+		{"[x0]x", arch.ErrSyntax, ""},
+		{"[x0] ", arch.ErrSyntax, ""},
+		{"[x0],", arch.ErrSyntax, ""},
+		{"[x0]!", arch.ErrSyntax, ""},
+		{"[x0, x1]!", arch.ErrSyntax, ""},
+		{"[x0, 8]]", arch.ErrSyntax, ""},
+		{"[x0, 8] junk", arch.ErrSyntax, ""},
+		{"[[x0]]", arch.ErrSyntax, ""},
+		{"[x0, 8, 9]", arch.ErrSyntax, ""},
+		{"[x0, x1, lsl 3, 4]", arch.ErrSyntax, ""},
+		{"[x0, x1, asr 3]", arch.ErrSyntax, ""},
+		{"[x0, x1, lsl]", arch.ErrSyntax, ""},
+		{"[x0, x1, lsl -1]", arch.ErrSyntax, ""},
+		{"[x0, x1, lsl x]", arch.ErrSyntax, ""},
+		{"[x0, x1, lsl3]", arch.ErrSyntax, ""},
+		{"[x0, x1, uxtw]", arch.ErrSyntax, ""},
+		{"[x0, w1]", arch.ErrSyntax, ""},
+		{"[x0, w1, lsl 2]", arch.ErrSyntax, ""},
+		{"[x0, sp]", arch.ErrSyntax, ""},
+		{"[w0]", arch.ErrSyntax, ""},
+		{"[wsp]", arch.ErrSyntax, ""},
+		{"[xzr]", arch.ErrSyntax, ""},
+		{"[x0, #]", arch.ErrSyntax, ""},
+		{"[x0, +8]", arch.ErrSyntax, "+8"},
+		{"x0 ", arch.ErrSyntax, ""},
+		{" x0", arch.ErrSyntax, ""},
+		{"x0,", arch.ErrSyntax, ""},
+		{"x0 x1", arch.ErrSyntax, ""},
+		{"%x0", arch.ErrSyntax, ""},
+		{"#", arch.ErrSyntax, ""},
+		{"-", arch.ErrSyntax, ""},
+		{"+5", arch.ErrSyntax, ""},
+		{"5x", arch.ErrSyntax, ""},
+		{"# 5", arch.ErrSyntax, ""},
+	}
+	for _, tt := range tests {
+		got, err := parseOperand(tt.op)
+		if err == nil {
+			t.Errorf("parseOperand(%q) = %+v, want error %v", tt.op, got, tt.want)
+			continue
+		}
+		if !errors.Is(err, tt.want) {
+			t.Errorf("parseOperand(%q) error %q does not wrap %q", tt.op, err, tt.want)
+		}
+		if n := sentinels(err); n != 1 {
+			t.Errorf("parseOperand(%q) error %q wraps %d sentinels, want 1", tt.op, err, n)
+		}
+		mention := tt.mention
+		if mention == "" {
+			mention = tt.op
+		}
+		if !strings.Contains(err.Error(), mention) {
+			t.Errorf("parseOperand(%q) error %q does not name %q", tt.op, err, mention)
+		}
+		if diff := cmp.Diff(arch.Operand{}, got); diff != "" {
+			t.Errorf("parseOperand(%q) returned an operand with its error (-want +got):\n%s", tt.op, diff)
+		}
+	}
+}
+
+var allSentinels = []error{
+	arch.ErrSyntax, arch.ErrSize, arch.ErrUnknownRegister, arch.ErrFloatRegister,
+	arch.ErrSymbolic, arch.ErrUnsupported, arch.ErrRange,
+}
+
+func sentinels(err error) int {
+	n := 0
+	for _, s := range allSentinels {
+		if errors.Is(err, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestParseArg runs whole arguments, as gcc 12 and clang 14 emitted them
+// (survey section 4.4, Debian corpus), through arch.ParseArg.
+func TestParseArg(t *testing.T) {
+	tests := []struct {
+		text string
+		want arch.Arg
+	}{
+		{"-4@x0", arch.Arg{Size: 4, Signed: true, Operand: reg(x0)}},
+		{"-8@x1", arch.Arg{Size: 8, Signed: true, Operand: reg(x1)}},
+		{"8@x5", arch.Arg{Size: 8, Operand: reg(x5)}},
+		{"-4@[sp, 28]", arch.Arg{Size: 4, Signed: true, Operand: deref(sp, 28)}},
+		{"8@[sp]", arch.Arg{Size: 8, Operand: deref(sp, 0)}},
+		{"-4@[x1]", arch.Arg{Size: 4, Signed: true, Operand: deref(x1, 0)}},
+		{"-8@[x1, 8]", arch.Arg{Size: 8, Signed: true, Operand: deref(x1, 8)}},
+		{"-4@5", arch.Arg{Size: 4, Signed: true, Operand: imm(5)}},
+		{"-4@-9", arch.Arg{Size: 4, Signed: true, Operand: imm(0xfffffffffffffff7)}},
+		{"4@-1", arch.Arg{Size: 4, Operand: imm(0xffffffffffffffff)}},
+		{"8f@x1", arch.Arg{Size: 8, Float: true, Operand: reg(x1)}},
+		{"8f@[x0, 16]", arch.Arg{Size: 8, Float: true, Operand: deref(x0, 16)}},
+		{"-1@[x0, x1]", arch.Arg{Size: 1, Signed: true, Operand: sib(x0, x1, 1)}},
+		{"-4@[x8]", arch.Arg{Size: 4, Signed: true, Operand: deref(x8, 0)}},
+		{"-8@[x18]", arch.Arg{Size: 8, Signed: true, Operand: deref(x18, 0)}},
+		{"-4@x8", arch.Arg{Size: 4, Signed: true, Operand: reg(x8)}},
+		{"-4@w0", arch.Arg{Size: 4, Signed: true, Operand: reg(w0)}},
+		{"8@[x21, 16]", arch.Arg{Size: 8, Operand: deref(x21, 16)}},
+	}
+	for _, tt := range tests {
+		tt.want.Text = tt.text
+		got, err := arch.ParseArg(Arch, tt.text)
+		if err != nil {
+			t.Errorf("ParseArg(%q): %v", tt.text, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("ParseArg(%q) mismatch (-want +got):\n%s", tt.text, diff)
+		}
+	}
+}
+
+func TestParseArgErrors(t *testing.T) {
+	tests := []struct {
+		text  string
+		want  error
+		size  int
+		float bool
+	}{
+		{"8f@v0", arch.ErrFloatRegister, 8, true},
+		{"4f@s0", arch.ErrFloatRegister, 4, true},
+		{"4@[x21, #:lo12:.LANCHOR2]", arch.ErrSymbolic, 4, false},
+		{"-4@x31", arch.ErrUnknownRegister, 4, false},
+		{"8@[x0, 8]!", arch.ErrUnsupported, 8, false},
+		{"-16@x0", arch.ErrSize, 16, false},
+		{"x0", arch.ErrSyntax, 0, false},
+		{"4@", arch.ErrSyntax, 4, false},
+	}
+	for _, tt := range tests {
+		got, err := arch.ParseArg(Arch, tt.text)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("ParseArg(%q) error %v, want %v", tt.text, err, tt.want)
+			continue
+		}
+		if got.Size != tt.size || got.Float != tt.float {
+			t.Errorf("ParseArg(%q) = size %d float %v, want size %d float %v", tt.text, got.Size, got.Float, tt.size, tt.float)
+		}
+	}
+}
+
+// TestSplitNote checks that a whole note's argument string, with its
+// blanks inside brackets, splits into arguments this grammar parses.
+func TestSplitNote(t *testing.T) {
+	note := "-4@x0 -8@[sp, 16] -1@[x0, x1] 8f@[x0, 16] -4@5"
+	want := []arch.Operand{reg(x0), deref(sp, 16), sib(x0, x1, 1), deref(x0, 16), imm(5)}
+	var got []arch.Operand
+	for _, text := range arch.Split(note) {
+		arg, err := arch.ParseArg(Arch, text)
+		if err != nil {
+			t.Fatalf("ParseArg(%q): %v", text, err)
+		}
+		got = append(got, arg.Operand)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%q mismatch (-want +got):\n%s", note, diff)
+	}
+}
+
+// TestRegTable checks the table against struct user_pt_regs worked out by
+// hand: regs[N] at 8*N for xN and wN, fp = x29, lr = x30, sp after regs.
+func TestRegTable(t *testing.T) {
+	want := arch.RegTable{"sp": 248, "wsp": 248, "fp": 232, "lr": 240}
+	for n := range 31 {
+		want[fmt.Sprintf("x%d", n)] = uint16(8 * n)
+		want[fmt.Sprintf("w%d", n)] = uint16(8 * n)
+	}
+	if diff := cmp.Diff(want, ptRegs); diff != "" {
+		t.Errorf("ptRegs mismatch (-want +got):\n%s", diff)
+	}
+	for name, off := range ptRegs {
+		got, err := parseOperand(name)
+		if err != nil {
+			t.Errorf("parseOperand(%q): %v", name, err)
+			continue
+		}
+		if diff := cmp.Diff(reg(arch.Register{Name: name, Offset: off}), got); diff != "" {
+			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+	if Arch.Name != "arm64" || Arch.Machine != elf.EM_AARCH64 {
+		t.Errorf("Arch = %q %v, want arm64 EM_AARCH64", Arch.Name, Arch.Machine)
+	}
+}
+
+var regN = regexp.MustCompile(`^[xw]([0-9]+)$`)
+
+// cField is the struct user_pt_regs member a table name reads.
+func cField(name string) (string, bool) {
+	if m := regN.FindStringSubmatch(name); m != nil {
+		return "regs[" + m[1] + "]", true
+	}
+	switch name {
+	case "sp", "wsp":
+		return "sp", true
+	case "fp":
+		return "regs[29]", true
+	case "lr":
+		return "regs[30]", true
+	}
+	return "", false
+}
+
+// TestRegTableMatchesKernelHeader compiles offsetof() for every table
+// entry against the cross toolchain's UAPI header and reads the values
+// back from the object file.
+func TestRegTableMatchesKernelHeader(t *testing.T) {
+	const cc, header = "aarch64-linux-gnu-gcc", "/usr/aarch64-linux-gnu/include/asm/ptrace.h"
+	path, err := exec.LookPath(cc)
+	if err != nil {
+		t.Skipf("cross compiler %s not found: %v", cc, err)
+	}
+	if _, err := os.Stat(header); err != nil {
+		t.Skipf("UAPI header not available: %v", err)
+	}
+
+	names := make([]string, 0, len(ptRegs))
+	for name := range ptRegs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var src strings.Builder
+	src.WriteString("#include <stddef.h>\n#include <asm/ptrace.h>\n")
+	for _, name := range names {
+		field, ok := cField(name)
+		if !ok {
+			t.Fatalf("table name %q: the test does not know its user_pt_regs field", name)
+		}
+		fmt.Fprintf(&src, "const unsigned long off_%s = offsetof(struct user_pt_regs, %s);\n", name, field)
+	}
+
+	dir := t.TempDir()
+	cfile, obj := filepath.Join(dir, "off.c"), filepath.Join(dir, "off.o")
+	if err := os.WriteFile(cfile, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(path, "-c", "-O0", "-o", obj, cfile).CombinedOutput(); err != nil {
+		t.Fatalf("%s -c: %v\n%s", cc, err, out)
+	}
+	got := readOffsets(t, obj, elf.EM_AARCH64)
+	t.Logf("checked %d names against offsetof() compiled by %s", len(names), path)
+	for _, name := range names {
+		v, ok := got[name]
+		if !ok {
+			t.Errorf("off_%s missing from the object", name)
+			continue
+		}
+		if v != uint64(ptRegs[name]) {
+			t.Errorf("ptRegs[%q] = %d, offsetof(struct user_pt_regs, ...) = %d", name, ptRegs[name], v)
+		}
+	}
+}
+
+// readOffsets reads every 8-byte "off_NAME" object of a relocatable ELF
+// file, in the file's byte order.
+func readOffsets(t *testing.T, obj string, machine elf.Machine) map[string]uint64 {
+	t.Helper()
+	f, err := elf.Open(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != machine {
+		t.Fatalf("%s: e_machine %v, want %v", obj, f.Machine, machine)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]uint64)
+	for _, s := range syms {
+		name, ok := strings.CutPrefix(s.Name, "off_")
+		if !ok {
+			continue
+		}
+		if s.Size != 8 || int(s.Section) >= len(f.Sections) {
+			t.Fatalf("symbol %s: size %d, section %d", s.Name, s.Size, s.Section)
+		}
+		sec := f.Sections[s.Section]
+		if sec.Type == elf.SHT_NOBITS {
+			out[name] = 0
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Value+8 > uint64(len(data)) {
+			t.Fatalf("symbol %s at %d beyond section %s (%d bytes)", s.Name, s.Value, sec.Name, len(data))
+		}
+		out[name] = f.ByteOrder.Uint64(data[s.Value:])
+	}
+	return out
+}
