@@ -82,6 +82,10 @@ func (t RegTable) Lookup(name string) (Register, error) {
 type Arch struct {
 	Name    string      // Go-style name used in output: "amd64"
 	Machine elf.Machine // e_machine it handles
+	// IPOffset is the byte offset of the instruction pointer in the
+	// kernel's pt_regs, which the BPF side reads for its IP-to-spec-id
+	// fallback on kernels without BPF cookies.
+	IPOffset uint16
 	// ParseOperand parses the operand text that follows '@'. It must match
 	// the whole string or return an error wrapping one of this package's
 	// sentinel errors.

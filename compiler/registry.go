@@ -26,3 +26,15 @@ func ArchFor(m elf.Machine) *arch.Arch {
 	}
 	return nil
 }
+
+// ArchNamed returns the grammar called name ("amd64", ...), or nil. The
+// attach library uses it with runtime.GOARCH to know the tracing kernel's
+// pt_regs.
+func ArchNamed(name string) *arch.Arch {
+	for _, a := range arches {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}

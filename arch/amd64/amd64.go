@@ -11,7 +11,8 @@ import (
 )
 
 // Arch is x86-64.
-var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, ParseOperand: parseOperand}
+// IPOffset is pt_regs.ip (rip).
+var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, IPOffset: 128, ParseOperand: parseOperand}
 
 // ptRegs is offsetof(struct pt_regs, field) for x86_64
 // (arch/x86/include/asm/ptrace.h), keyed by every name that reads from the

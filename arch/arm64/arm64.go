@@ -13,7 +13,8 @@ import (
 )
 
 // Arch is AArch64.
-var Arch = &arch.Arch{Name: "arm64", Machine: elf.EM_AARCH64, ParseOperand: parseOperand}
+// IPOffset is user_pt_regs.pc.
+var Arch = &arch.Arch{Name: "arm64", Machine: elf.EM_AARCH64, IPOffset: 256, ParseOperand: parseOperand}
 
 // ptRegs is offsetof(struct user_pt_regs, field) for arm64
 // (arch/arm64/include/uapi/asm/ptrace.h: __u64 regs[31], sp, pc, pstate).

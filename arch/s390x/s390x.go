@@ -13,7 +13,8 @@ import (
 )
 
 // Arch is s390x.
-var Arch = &arch.Arch{Name: "s390x", Machine: elf.EM_S390, ParseOperand: parseOperand}
+// IPOffset is user_pt_regs.psw.addr (after args[1] and psw.mask).
+var Arch = &arch.Arch{Name: "s390x", Machine: elf.EM_S390, IPOffset: 16, ParseOperand: parseOperand}
 
 // ptRegs is offsetof(user_pt_regs, gprs[N]) for s390x
 // (arch/s390/include/uapi/asm/ptrace.h: unsigned long args[1]; psw_t psw

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * usdt.bpf.h — the BPF side of usdtspec: libbpf's usdt.bpf.h API
+ * (bpf_usdt_arg, bpf_usdt_arg_cnt, bpf_usdt_arg_size, bpf_usdt_cookie,
+ * BPF_USDT) over libbpf's v1.7 spec layout, loadable by cilium/ebpf:
+ *
+ *  - the maps are ordinary (not __weak) definitions, and the spec map is
+ *    sized by the Go side before load (usdt.Prepare), not capped at 256;
+ *  - there is no LINUX_HAS_BPF_COOKIE kconfig extern: the Go side sets the
+ *    read-only variable __usdtspec_has_cookie before load, and the
+ *    verifier drops the branch that is not taken;
+ *  - the instruction pointer's offset in pt_regs, needed only by the
+ *    IP-to-spec-id fallback, is also set by the Go side
+ *    (__usdtspec_ip_offset), so this header has no architecture #ifdef.
+ *
+ * A program written against libbpf's <bpf/usdt.bpf.h> builds against this
+ * header by changing only its include line.
+ */
+#ifndef __USDTSPEC_USDT_BPF_H__
+#define __USDTSPEC_USDT_BPF_H__
+
+#include <linux/errno.h>
+#include <bpf/bpf_helpers.h>
+
+struct pt_regs;
+
+#ifndef BPF_USDT_MAX_ARG_CNT
+#define BPF_USDT_MAX_ARG_CNT 12
+#endif
+/* The spec map's size in the object; usdt.Prepare resizes it to the number
+ * of distinct specs the attachments need. */
+#ifndef BPF_USDT_MAX_SPEC_CNT
+#define BPF_USDT_MAX_SPEC_CNT 1
+#endif
+#ifndef BPF_USDT_MAX_IP_CNT
+#define BPF_USDT_MAX_IP_CNT 1
+#endif
+
+enum __bpf_usdt_arg_type {
+	BPF_USDT_ARG_CONST,
+	BPF_USDT_ARG_REG,
+	BPF_USDT_ARG_REG_DEREF,
+	BPF_USDT_ARG_SIB,
+};
+
+/* libbpf >= 1.7 layout: 24 bytes. The bit-fields are declared in reverse
+ * on big-endian so that both byte orders put reg_off at byte 14. */
+struct __bpf_usdt_arg_spec {
+	__u64 val_off;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	enum __bpf_usdt_arg_type arg_type: 8;
+	__u16 idx_reg_off: 12;
+	__u16 scale_bitshift: 4;
+	__u8 __reserved: 8;
+#else
+	__u8 __reserved: 8;
+	__u16 idx_reg_off: 12;
+	__u16 scale_bitshift: 4;
+	enum __bpf_usdt_arg_type arg_type: 8;
+#endif
+	short reg_off;
+	_Bool arg_signed;
+	char arg_bitshift;
+};
+
+/* 304 bytes. */
+struct __bpf_usdt_spec {
+	struct __bpf_usdt_arg_spec args[BPF_USDT_MAX_ARG_CNT];
+	__u64 usdt_cookie;
+	short arg_cnt;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPF_USDT_MAX_SPEC_CNT);
+	__type(key, int);
+	__type(value, struct __bpf_usdt_spec);
+} __bpf_usdt_specs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPF_USDT_MAX_IP_CNT);
+	__type(key, long);
+	__type(value, __u32);
+} __bpf_usdt_ip_to_spec_id SEC(".maps");
+
+/* Set by the Go side before load. */
+volatile const _Bool __usdtspec_has_cookie = 1;
+volatile const __u32 __usdtspec_ip_offset = 0;
+
+static __always_inline int __bpf_usdt_spec_id(struct pt_regs *ctx)
+{
+	if (__usdtspec_has_cookie)
+		return (int)bpf_get_attach_cookie(ctx);
+
+	long ip = 0;
+	__u32 *id;
+
+	if (bpf_probe_read_kernel(&ip, sizeof(ip), (void *)ctx + __usdtspec_ip_offset))
+		return -ESRCH;
+	id = bpf_map_lookup_elem(&__bpf_usdt_ip_to_spec_id, &ip);
+	return id ? (int)*id : -ESRCH;
+}
+
+static __always_inline struct __bpf_usdt_spec *__bpf_usdt_lookup(struct pt_regs *ctx)
+{
+	int id = __bpf_usdt_spec_id(ctx);
+
+	if (id < 0)
+		return 0;
+	return bpf_map_lookup_elem(&__bpf_usdt_specs, &id);
+}
+
+/* Number of arguments of the USDT call site that fired, or -ESRCH. */
+__attribute__((unused)) static __always_inline int bpf_usdt_arg_cnt(struct pt_regs *ctx)
+{
+	struct __bpf_usdt_spec *spec = __bpf_usdt_lookup(ctx);
+
+	return spec ? spec->arg_cnt : -ESRCH;
+}
+
+/* Byte size of argument n (1, 2, 4 or 8), -ESRCH or -ENOENT. */
+__attribute__((unused)) static __always_inline int bpf_usdt_arg_size(struct pt_regs *ctx, __u64 n)
+{
+	struct __bpf_usdt_spec *spec = __bpf_usdt_lookup(ctx);
+
+	if (!spec)
+		return -ESRCH;
+	if (n >= BPF_USDT_MAX_ARG_CNT || n >= (__u64)spec->arg_cnt)
+		return -ENOENT;
+	return (__u32)(64 - (unsigned char)spec->args[n].arg_bitshift) / 8;
+}
+
+/* Fetches argument n into *res, sign- or zero-extended from its size.
+ * Returns 0, or -ESRCH (no spec for this call site), -ENOENT (no such
+ * argument), -EINVAL (unknown arg_type) or a bpf_probe_read error; *res is
+ * 0 on error. */
+__attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *ctx, __u64 n, long *res)
+{
+	struct __bpf_usdt_spec *spec = __bpf_usdt_lookup(ctx);
+	struct __bpf_usdt_arg_spec *arg;
+	unsigned long val, idx;
+	int err;
+
+	*res = 0;
+	if (!spec)
+		return -ESRCH;
+	if (n >= BPF_USDT_MAX_ARG_CNT)
+		return -ENOENT;
+	barrier_var(n);
+	if (n >= (__u64)spec->arg_cnt)
+		return -ENOENT;
+	arg = &spec->args[n];
+
+	switch (arg->arg_type) {
+	case BPF_USDT_ARG_CONST:
+		val = arg->val_off;
+		break;
+	case BPF_USDT_ARG_REG:
+		err = bpf_probe_read_kernel(&val, sizeof(val), (void *)ctx + arg->reg_off);
+		if (err)
+			return err;
+		break;
+	case BPF_USDT_ARG_REG_DEREF:
+	case BPF_USDT_ARG_SIB:
+		/* Base register, then (SIB) index register scaled, plus the
+		 * displacement; memory reads are always 8 bytes, as in libbpf. */
+		err = bpf_probe_read_kernel(&val, sizeof(val), (void *)ctx + arg->reg_off);
+		if (err)
+			return err;
+		if (arg->arg_type == BPF_USDT_ARG_SIB) {
+			err = bpf_probe_read_kernel(&idx, sizeof(idx), (void *)ctx + arg->idx_reg_off);
+			if (err)
+				return err;
+			val += idx << arg->scale_bitshift;
+		}
+		err = bpf_probe_read_user(&val, sizeof(val), (void *)val + arg->val_off);
+		if (err)
+			return err;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		/* The argument's bytes are the first ones read: on big-endian
+		 * they are the high bytes, so bring them down. */
+		val >>= arg->arg_bitshift;
+#endif
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	/* Keep the argument's low bytes, then sign- or zero-extend them. */
+	val <<= arg->arg_bitshift;
+	if (arg->arg_signed)
+		val = ((long)val) >> arg->arg_bitshift;
+	else
+		val = val >> arg->arg_bitshift;
+	*res = val;
+	return 0;
+}
+
+/* The cookie given when attaching (not the BPF cookie, which carries the
+ * spec id), or 0. */
+__attribute__((unused)) static __always_inline long bpf_usdt_cookie(struct pt_regs *ctx)
+{
+	struct __bpf_usdt_spec *spec = __bpf_usdt_lookup(ctx);
+
+	return spec ? spec->usdt_cookie : 0;
+}
+
+/* BPF_USDT(name, a, b, ...) declares a program whose arguments are the
+ * USDT arguments, fetched with bpf_usdt_arg (a failed fetch gives 0). */
+#define ___usdtspec_arg(n) ({ long _x; bpf_usdt_arg(ctx, n, &_x); _x; })
+#define ___bpf_usdt_args0() ctx
+#define ___bpf_usdt_args1(x) ___bpf_usdt_args0(), ___usdtspec_arg(0)
+#define ___bpf_usdt_args2(x, args...) ___bpf_usdt_args1(args), ___usdtspec_arg(1)
+#define ___bpf_usdt_args3(x, args...) ___bpf_usdt_args2(args), ___usdtspec_arg(2)
+#define ___bpf_usdt_args4(x, args...) ___bpf_usdt_args3(args), ___usdtspec_arg(3)
+#define ___bpf_usdt_args5(x, args...) ___bpf_usdt_args4(args), ___usdtspec_arg(4)
+#define ___bpf_usdt_args6(x, args...) ___bpf_usdt_args5(args), ___usdtspec_arg(5)
+#define ___bpf_usdt_args7(x, args...) ___bpf_usdt_args6(args), ___usdtspec_arg(6)
+#define ___bpf_usdt_args8(x, args...) ___bpf_usdt_args7(args), ___usdtspec_arg(7)
+#define ___bpf_usdt_args9(x, args...) ___bpf_usdt_args8(args), ___usdtspec_arg(8)
+#define ___bpf_usdt_args10(x, args...) ___bpf_usdt_args9(args), ___usdtspec_arg(9)
+#define ___bpf_usdt_args11(x, args...) ___bpf_usdt_args10(args), ___usdtspec_arg(10)
+#define ___bpf_usdt_args12(x, args...) ___bpf_usdt_args11(args), ___usdtspec_arg(11)
+#define ___bpf_usdt_args(args...) ___bpf_apply(___bpf_usdt_args, ___bpf_narg(args))(args)
+
+#define BPF_USDT(name, args...)						\
+name(struct pt_regs *ctx);						\
+static __always_inline typeof(name(0))					\
+____##name(struct pt_regs *ctx, ##args);				\
+typeof(name(0)) name(struct pt_regs *ctx)				\
+{									\
+	_Pragma("GCC diagnostic push")					\
+	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
+	return ____##name(___bpf_usdt_args(args));			\
+	_Pragma("GCC diagnostic pop")					\
+}									\
+static __always_inline typeof(name(0))					\
+____##name(struct pt_regs *ctx, ##args)
+
+#endif /* __USDTSPEC_USDT_BPF_H__ */

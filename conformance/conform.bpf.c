@@ -1,0 +1,53 @@
+//go:build ignore
+
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// The conformance probe: at every USDT call site it is attached to, it
+// records what bpf_usdt_arg_cnt and bpf_usdt_arg return for each argument,
+// in firing order, through a ring buffer.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "usdt.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct hit {
+	__u32 pid;
+	__s32 arg_cnt;      // bpf_usdt_arg_cnt
+	__u64 cookie;       // bpf_usdt_cookie: which attachment fired
+	__u64 spec_id;      // the raw attach cookie (spec id) when cookies work
+	__u64 ip;           // instruction pointer at the probe
+	__s64 value[BPF_USDT_MAX_ARG_CNT];
+	__s32 ret[BPF_USDT_MAX_ARG_CNT];  // bpf_usdt_arg's return code
+	__s32 size[BPF_USDT_MAX_ARG_CNT]; // bpf_usdt_arg_size
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} hits SEC(".maps");
+
+// Makes bpf2go emit the Go type.
+const struct hit *unused_hit __attribute__((unused));
+
+SEC("usdt")
+int conform(struct pt_regs *ctx)
+{
+	struct hit *h = bpf_ringbuf_reserve(&hits, sizeof(*h), 0);
+	long v;
+
+	if (!h)
+		return 0;
+	h->pid = bpf_get_current_pid_tgid() >> 32;
+	h->arg_cnt = bpf_usdt_arg_cnt(ctx);
+	h->cookie = bpf_usdt_cookie(ctx);
+	h->spec_id = __usdtspec_has_cookie ? bpf_get_attach_cookie(ctx) : (__u64)-1;
+	h->ip = 0;
+	bpf_probe_read_kernel(&h->ip, sizeof(h->ip), (void *)ctx + __usdtspec_ip_offset);
+	for (int i = 0; i < BPF_USDT_MAX_ARG_CNT; i++) {
+		h->ret[i] = bpf_usdt_arg(ctx, i, &v);
+		h->value[i] = v;
+		h->size[i] = bpf_usdt_arg_size(ctx, i);
+	}
+	bpf_ringbuf_submit(h, 0);
+	return 0;
+}

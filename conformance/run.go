@@ -1,0 +1,362 @@
+package conformance
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/usdtspec/usdtspec/compiler"
+	"github.com/usdtspec/usdtspec/usdt"
+)
+
+// ErrNotRoot: loading BPF programs and attaching uprobes needs root.
+var ErrNotRoot = errors.New("conformance runs need root (CAP_BPF and CAP_PERFMON)")
+
+// Case is one conformance program and the shared libraries whose probes
+// it fires.
+type Case struct {
+	Executable string
+	Libraries  []string
+}
+
+// Name is the executable's base name.
+func (c Case) Name() string { return filepath.Base(c.Executable) }
+
+// KnownFailure is the reason a case is expected to fail, or "". Cases
+// named symbolic_* pass global and static variables, which gcc -O2 emits
+// as sym(%rip): symbolic operands are not compiled yet.
+func (c Case) KnownFailure() string {
+	if strings.HasPrefix(c.Name(), "symbolic_") {
+		return "symbolic operands (sym(%rip)) are not supported yet"
+	}
+	return ""
+}
+
+// Result of one case.
+type Result struct {
+	Case       string    `json:"case"`
+	Passed     bool      `json:"passed"`
+	Known      string    `json:"known_failure,omitempty"`
+	Sites      int       `json:"call_sites"`
+	Hits       int       `json:"hits"`
+	Lines      int       `json:"lines"`
+	AttachTime Duration  `json:"attach_time"`
+	Mode       string    `json:"mode"`
+	Failures   []Failure `json:"failures"`
+}
+
+// Duration marshals as a string like "1.5ms".
+type Duration time.Duration
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+func (d Duration) String() string               { return time.Duration(d).String() }
+
+// Failure is one mismatch, with everything needed to see why.
+type Failure struct {
+	Hit     int    `json:"hit"` // 1-based; 0 for failures not tied to a hit
+	Probe   string `json:"probe"`
+	PC      string `json:"pc,omitempty"`
+	Arg     int    `json:"arg"` // -1 when not about one argument
+	Operand string `json:"operand,omitempty"`
+	Spec    string `json:"spec,omitempty"`
+	Got     string `json:"got,omitempty"`
+	Want    string `json:"want,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+func (f Failure) String() string {
+	var b strings.Builder
+	if f.Hit > 0 {
+		fmt.Fprintf(&b, "hit %d: ", f.Hit)
+	}
+	b.WriteString(f.Probe)
+	if f.PC != "" {
+		fmt.Fprintf(&b, " at pc %s", f.PC)
+	}
+	if f.Arg >= 0 {
+		fmt.Fprintf(&b, " arg #%d %s", f.Arg, f.Operand)
+	}
+	fmt.Fprintf(&b, ": %s", f.Reason)
+	if f.Got != "" || f.Want != "" {
+		fmt.Fprintf(&b, ": got %s, want %s", f.Got, f.Want)
+	}
+	if f.Spec != "" {
+		fmt.Fprintf(&b, " [spec %s]", f.Spec)
+	}
+	return b.String()
+}
+
+// probeKey names an attachment: a probe of one file.
+type probeKey struct {
+	file  string
+	probe string // provider:name
+}
+
+// Run attaches to every probe of c, runs it, and compares.
+func Run(ctx context.Context, c Case) (*Result, error) {
+	if os.Geteuid() != 0 {
+		return nil, ErrNotRoot
+	}
+	res := &Result{Case: c.Name(), Known: c.KnownFailure()}
+	files := append([]string{c.Executable}, c.Libraries...)
+
+	spec, err := loadConform()
+	if err != nil {
+		return nil, err
+	}
+	var targets []usdt.Target
+	var keys []probeKey
+	for _, path := range files {
+		f, err := compiler.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, p := range f.Probes {
+			name := p.Provider + ":" + p.Name
+			if !seen[name] {
+				seen[name] = true
+				keys = append(keys, probeKey{path, name})
+				targets = append(targets, usdt.Target{Path: path, Probe: name})
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("%s: %w", c.Executable, usdt.ErrNoProbes)
+	}
+	mgr, err := usdt.Prepare(spec, usdt.Config{Targets: targets})
+	if err != nil {
+		return nil, err
+	}
+	res.Mode = "uprobe per call site"
+	if mgr.UsesUprobeMulti() {
+		res.Mode = "uprobe_multi"
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return nil, fmt.Errorf("loading the conformance BPF program: %w", err)
+	}
+	defer coll.Close()
+	if err := mgr.Bind(coll); err != nil {
+		return nil, err
+	}
+	prog := coll.Programs["conform"]
+
+	// Attach: one link per probe, its cookie the probe's index.
+	sitesBySpec := map[uint32][]usdt.Site{}
+	start := time.Now()
+	for i, t := range targets {
+		l, err := mgr.Attach(prog, t, &usdt.Options{Cookie: uint64(i)})
+		if err != nil {
+			res.Failures = append(res.Failures, Failure{Probe: keys[i].probe, Arg: -1, Reason: "attach failed: " + err.Error()})
+			continue
+		}
+		defer l.Close()
+		for _, s := range l.Sites() {
+			sitesBySpec[s.SpecID] = append(sitesBySpec[s.SpecID], s)
+			res.Sites++
+		}
+	}
+	res.AttachTime = Duration(time.Since(start))
+
+	rd, err := ringbuf.NewReader(coll.Maps["hits"])
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, c.Executable)
+	cmd.Stdout = &stdout
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	pid := uint32(cmd.Process.Pid)
+	runErr := cmd.Wait()
+
+	// The process has exited, so every hit is in the ring buffer.
+	var hits []conformHit
+	rd.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	for {
+		rec, err := rd.Read()
+		if err != nil {
+			break
+		}
+		var h conformHit
+		if err := binary.Read(bytes.NewReader(rec.RawSample), binary.NativeEndian, &h); err != nil {
+			return nil, err
+		}
+		if h.Pid == pid {
+			hits = append(hits, h)
+		}
+	}
+	if runErr != nil {
+		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(), Reason: "case exited: " + runErr.Error()})
+	}
+	lines, err := parseLines(stdout.Bytes())
+	if err != nil {
+		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(), Reason: err.Error()})
+	}
+	res.Hits, res.Lines = len(hits), len(lines)
+	res.Failures = append(res.Failures, compare(hits, lines, keys, sitesBySpec, mgr.UsesCookies())...)
+	res.Passed = len(res.Failures) == 0
+	return res, nil
+}
+
+// line is one line a case printed.
+type line struct {
+	probe  string
+	tokens []string
+}
+
+func parseLines(out []byte) ([]line, error) {
+	var lines []line
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for n := 1; sc.Scan(); n++ {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 || !strings.Contains(fields[0], ":") {
+			return lines, fmt.Errorf("stdout line %d %q: want provider:name followed by values", n, sc.Text())
+		}
+		lines = append(lines, line{fields[0], fields[1:]})
+	}
+	return lines, sc.Err()
+}
+
+// compare pairs the k-th hit with the k-th line.
+func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[uint32][]usdt.Site, cookies bool) []Failure {
+	var fails []Failure
+	for k := 0; k < max(len(hits), len(lines)); k++ {
+		if k >= len(hits) {
+			fails = append(fails, Failure{Hit: k + 1, Probe: lines[k].probe, Arg: -1, Reason: "line with no hit: the probe did not fire or was not attached"})
+			continue
+		}
+		h := &hits[k]
+		probe := "?"
+		if h.Cookie < uint64(len(keys)) {
+			probe = keys[h.Cookie].probe
+		}
+		site := siteOf(h, sitesBySpec, cookies)
+		if k >= len(lines) {
+			fails = append(fails, Failure{Hit: k + 1, Probe: probe, PC: site.pc, Arg: -1, Reason: "hit with no line"})
+			continue
+		}
+		ln := &lines[k]
+		if probe != ln.probe {
+			fails = append(fails, Failure{Hit: k + 1, Probe: probe, PC: site.pc, Arg: -1, Got: probe, Want: ln.probe, Reason: "probe differs from the line's"})
+			continue
+		}
+		if int(h.ArgCnt) != len(ln.tokens) {
+			fails = append(fails, Failure{Hit: k + 1, Probe: probe, PC: site.pc, Arg: -1,
+				Got: strconv.Itoa(int(h.ArgCnt)), Want: strconv.Itoa(len(ln.tokens)), Reason: "bpf_usdt_arg_cnt differs from the line's argument count"})
+			continue
+		}
+		for i, tok := range ln.tokens {
+			if tok == "*" {
+				continue
+			}
+			want, err := parseValue(tok)
+			f := Failure{Hit: k + 1, Probe: probe, PC: site.pc, Arg: i, Want: tok}
+			if i < len(site.args) {
+				f.Operand, f.Spec = site.args[i].operand, site.args[i].spec
+			}
+			switch {
+			case err != nil:
+				f.Reason = "bad value on the line: " + err.Error()
+			case h.Ret[i] != 0:
+				f.Reason, f.Got = "bpf_usdt_arg failed", "error "+strconv.Itoa(int(h.Ret[i]))
+			case uint64(h.Value[i]) != want:
+				f.Reason, f.Got = "value differs", fmt.Sprintf("%d (%#x)", h.Value[i], uint64(h.Value[i]))
+				f.Want = fmt.Sprintf("%s (%#x)", tok, want)
+			default:
+				continue
+			}
+			fails = append(fails, f)
+		}
+	}
+	return fails
+}
+
+// parseValue reads a decimal token as 64-bit two's complement.
+func parseValue(tok string) (uint64, error) {
+	if strings.HasPrefix(tok, "-") {
+		v, err := strconv.ParseInt(tok, 10, 64)
+		return uint64(v), err
+	}
+	return strconv.ParseUint(tok, 10, 64)
+}
+
+type siteInfo struct {
+	pc   string
+	args []argInfo
+}
+
+type argInfo struct{ operand, spec string }
+
+// siteOf names the call site of a hit: by its spec id when BPF cookies
+// carry it, else by instruction pointer. Sites sharing a spec id have the
+// same arguments, so their argument descriptions are the same; the pc is
+// then given as the list of candidates.
+func siteOf(h *conformHit, sitesBySpec map[uint32][]usdt.Site, cookies bool) siteInfo {
+	var cands []usdt.Site
+	if cookies {
+		cands = sitesBySpec[uint32(h.SpecId)]
+	} else {
+		for _, ss := range sitesBySpec {
+			for _, s := range ss {
+				if s.IP == h.Ip {
+					cands = append(cands, s)
+				}
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return siteInfo{pc: fmt.Sprintf("? (ip %#x)", h.Ip)}
+	}
+	var pcs []string
+	for _, s := range cands {
+		pcs = append(pcs, fmt.Sprintf("%#x", s.PC))
+	}
+	sort.Strings(pcs)
+	info := siteInfo{pc: strings.Join(pcs, "|")}
+	for _, a := range cands[0].Arguments {
+		info.args = append(info.args, argInfo{operand: a.Text, spec: describe(&a)})
+	}
+	return info
+}
+
+// describe renders the spec fields of an argument.
+func describe(a *compiler.Argument) string {
+	if a.Err != nil {
+		return a.Err.Error()
+	}
+	sign := "u"
+	if a.Signed {
+		sign = "s"
+	}
+	s := fmt.Sprintf("%s %s%d", a.Kind, sign, a.Size*8)
+	switch a.Kind.String() {
+	case "const":
+		s += fmt.Sprintf(" val_off=%#x", a.Value)
+	case "reg":
+		s += fmt.Sprintf(" reg_off=%d", a.Base.Offset)
+	case "deref":
+		s += fmt.Sprintf(" reg_off=%d val_off=%d", a.Base.Offset, a.Offset)
+	case "sib":
+		s += fmt.Sprintf(" reg_off=%d idx_reg_off=%d scale=%d val_off=%d", a.Base.Offset, a.Index.Offset, a.Scale, a.Offset)
+	}
+	return s
+}

@@ -1,0 +1,223 @@
+package usdt
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
+
+	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/compiler"
+)
+
+// Names the BPF side (bpf/usdt.bpf.h) defines.
+const (
+	SpecMapName      = "__bpf_usdt_specs"
+	IPMapName        = "__bpf_usdt_ip_to_spec_id"
+	hasCookieVarName = "__usdtspec_has_cookie"
+	ipOffsetVarName  = "__usdtspec_ip_offset"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	// ErrNoProbes: the target has no call site matching its probe.
+	ErrNoProbes = errors.New("no matching USDT call sites")
+	// ErrCallSite: a call site cannot be attached (an argument that does
+	// not compile, a pc outside its segment, ...). Nothing is attached.
+	ErrCallSite = errors.New("USDT call site cannot be attached")
+	// ErrSpecMapFull: more distinct specs than the spec map holds; Prepare
+	// with the targets you attach to.
+	ErrSpecMapFull = errors.New("USDT spec map is full")
+	// ErrForeignArch: the file is not of the running kernel's architecture.
+	ErrForeignArch = errors.New("file is not of the host architecture")
+	// ErrNeedPID: without BPF cookies, a position-independent file needs
+	// a PID to know where the call sites are loaded.
+	ErrNeedPID = errors.New("a PID is needed on kernels without uprobe BPF cookies")
+)
+
+// Target is a set of call sites: every call site of Probe in the ELF file
+// at Path (an executable or shared library; /proc/PID/root/... paths work
+// for containers).
+type Target struct {
+	Path string
+	// Probe is "provider:name"; each part may be a glob (path.Match).
+	// Empty means every probe of the file.
+	Probe string
+}
+
+// Options of one attachment.
+type Options struct {
+	// PID restricts the probes to one process; 0 means every process.
+	PID int
+	// Cookie is what bpf_usdt_cookie returns at these call sites.
+	Cookie uint64
+}
+
+// Config of Prepare.
+type Config struct {
+	// Targets size the spec map: it gets one slot per distinct spec among
+	// their call sites. Attach may use other targets as long as the
+	// distinct specs in use at once fit.
+	Targets []Target
+	// ExtraSpecs adds free slots to the spec map.
+	ExtraSpecs int
+	// DisableUprobeMulti attaches one uprobe per call site even where
+	// the kernel has uprobe_multi links (6.6+).
+	DisableUprobeMulti bool
+	// DisableCookies uses the IP-to-spec-id map as kernels before 5.15
+	// must, even where BPF cookies work.
+	DisableCookies bool
+}
+
+// Manager owns the spec ids of one loaded collection.
+type Manager struct {
+	cfg       Config
+	host      *arch.Arch
+	multi     bool
+	cookies   bool
+	specs     *ebpf.Map
+	ips       *ebpf.Map
+	mu        sync.Mutex
+	ids       map[string]*specID // by spec bytes
+	specOf    map[uint32]string  // spec bytes by id
+	free      []uint32
+	nextID    uint32
+	capacity  uint32
+	ipEntries map[uint64]bool
+}
+
+type specID struct {
+	id   uint32
+	refs int
+}
+
+// Prepare readies spec, whose programs use bpf/usdt.bpf.h, to be loaded:
+// it sizes the spec and IP maps for cfg.Targets, sets the BPF side's
+// read-only variables, and sets the attach type of programs in "usdt"
+// sections for uprobe_multi when that is what Attach will use.
+func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
+	host := compiler.ArchNamed(runtime.GOARCH)
+	if host == nil {
+		return nil, fmt.Errorf("usdt: %w: no grammar for %s", compiler.ErrUnsupportedArch, runtime.GOARCH)
+	}
+	m := &Manager{cfg: cfg, host: host, ids: map[string]*specID{}, specOf: map[uint32]string{}, ipEntries: map[uint64]bool{}}
+	m.cookies = !cfg.DisableCookies && features.HaveProgramHelper(ebpf.Kprobe, asm.FnGetAttachCookie) == nil
+	m.multi = m.cookies && !cfg.DisableUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil
+
+	specMap, ok := spec.Maps[SpecMapName]
+	if !ok {
+		return nil, fmt.Errorf("usdt: collection has no map %s: does it include bpf/usdt.bpf.h?", SpecMapName)
+	}
+	ipMap, ok := spec.Maps[IPMapName]
+	if !ok {
+		return nil, fmt.Errorf("usdt: collection has no map %s", IPMapName)
+	}
+	distinct := map[string]bool{}
+	sites := 0
+	for _, t := range cfg.Targets {
+		f, probes, err := m.open(t)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range probes {
+			b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, p.Arguments, 0)
+			if err != nil {
+				continue // Attach reports it
+			}
+			distinct[string(b)] = true
+			sites++
+		}
+	}
+	specMap.MaxEntries = uint32(max(1, len(distinct)+cfg.ExtraSpecs))
+	ipMap.MaxEntries = 1
+	if !m.cookies {
+		ipMap.MaxEntries = uint32(max(1, sites+cfg.ExtraSpecs))
+	}
+	m.capacity = specMap.MaxEntries
+
+	for name, value := range map[string]any{hasCookieVarName: m.cookies, ipOffsetVarName: uint32(host.IPOffset)} {
+		v, ok := spec.Variables[name]
+		if !ok {
+			return nil, fmt.Errorf("usdt: collection has no variable %s", name)
+		}
+		if err := v.Set(value); err != nil {
+			return nil, fmt.Errorf("usdt: setting %s: %w", name, err)
+		}
+	}
+	if m.multi {
+		for _, p := range spec.Programs {
+			if p.SectionName == "usdt" || strings.HasPrefix(p.SectionName, "usdt/") || strings.HasPrefix(p.SectionName, "usdt.s") {
+				p.AttachType = ebpf.AttachTraceUprobeMulti
+			}
+		}
+	}
+	return m, nil
+}
+
+// Bind gives the manager the maps of the collection loaded from the
+// prepared spec.
+func (m *Manager) Bind(coll *ebpf.Collection) error {
+	m.specs = coll.Maps[SpecMapName]
+	m.ips = coll.Maps[IPMapName]
+	if m.specs == nil || m.ips == nil {
+		return fmt.Errorf("usdt: collection lacks %s or %s", SpecMapName, IPMapName)
+	}
+	return nil
+}
+
+// UsesUprobeMulti reports whether Attach makes one uprobe_multi link per
+// target (true) or one uprobe per call site.
+func (m *Manager) UsesUprobeMulti() bool { return m.multi }
+
+// UsesCookies reports whether the BPF side finds specs by BPF cookie
+// (true) or by instruction pointer.
+func (m *Manager) UsesCookies() bool { return m.cookies }
+
+// open reads a target's file and selects its call sites.
+func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
+	if t.Probe != "" {
+		prov, name, ok := strings.Cut(t.Probe, ":")
+		_, err1 := path.Match(prov, "")
+		_, err2 := path.Match(name, "")
+		if !ok || err1 != nil || err2 != nil {
+			return nil, nil, fmt.Errorf("usdt: probe %q: want PROVIDER:NAME", t.Probe)
+		}
+	}
+	f, err := compiler.Open(t.Path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("usdt: %w", err)
+	}
+	if f.Machine != m.host.Machine {
+		return nil, nil, fmt.Errorf("usdt: %s: %w: %v on a %s kernel", t.Path, ErrForeignArch, f.Machine, m.host.Name)
+	}
+	var probes []compiler.Probe
+	for _, p := range f.Probes {
+		if matches(t.Probe, &p) {
+			probes = append(probes, p)
+		}
+	}
+	if len(probes) == 0 {
+		what := "any probe"
+		if t.Probe != "" {
+			what = t.Probe
+		}
+		return nil, nil, fmt.Errorf("usdt: %s: %w for %s", t.Path, ErrNoProbes, what)
+	}
+	return f, probes, nil
+}
+
+func matches(pattern string, p *compiler.Probe) bool {
+	if pattern == "" {
+		return true
+	}
+	prov, name, _ := strings.Cut(pattern, ":")
+	m1, _ := path.Match(prov, p.Provider)
+	m2, _ := path.Match(name, p.Name)
+	return m1 && m2
+}
