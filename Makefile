@@ -8,7 +8,10 @@ LIBSTDCXX := $(firstword $(wildcard /usr/lib/*-linux-gnu/libstdc++.so.6 /usr/lib
 PROBE_BINS := $(sort $(wildcard testdata/bin/*))
 FUZZTIME  ?= 15s
 
-.PHONY: all build run test vet fuzz bench corpus generate clean
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+CASES     := build/conformance/cases.list
+
+.PHONY: all build run test vet fuzz bench corpus generate conformance clean
 
 all: build
 
@@ -16,9 +19,22 @@ build:
 	$(GO) build -o $(BIN) ./cmd/usdtspec
 
 # The main job: dump the probes of the bundled test binaries and of this
-# machine's libstdc++.
+# machine's libstdc++, then run the native conformance suite.
 run: build
 	$(BIN) dump $(PROBE_BINS) $(LIBSTDCXX)
+	$(MAKE) --no-print-directory conformance
+
+# Rebuild the committed BPF objects (bpf2go, clang).
+generate:
+	MULTIARCH=$(MULTIARCH) $(GO) generate ./...
+
+# Build every case in testdata/conformance and run them all natively.
+conformance: build conformance-cases
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "conformance: skipped: loading BPF and attaching uprobes needs root"; \
+	else \
+	  $(BIN) conform --cases $(CASES); \
+	fi
 
 vet:
 	$(GO) vet ./...
@@ -26,6 +42,7 @@ vet:
 
 test: vet
 	$(GO) test ./...
+	$(MAKE) --no-print-directory conformance
 
 # Every fuzz target for a short while; no panics allowed.
 fuzz:
@@ -44,6 +61,7 @@ bench: build
 	$(GO) run ./internal/bench
 
 include testdata/probes.mk
+include testdata/conformance.mk
 
 clean:
 	rm -rf bin build

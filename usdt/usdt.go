@@ -61,9 +61,10 @@ type Options struct {
 
 // Config of Prepare.
 type Config struct {
-	// Targets size the spec map: it gets one slot per distinct spec among
-	// their call sites. Attach may use other targets as long as the
-	// distinct specs in use at once fit.
+	// Targets size the spec map: it gets one slot per distinct spec of
+	// each target (call sites of one target with the same arguments share
+	// a spec; targets do not, as each may have its own cookie). Attach may
+	// use other targets as long as the specs in use at once fit.
 	Targets []Target
 	// ExtraSpecs adds free slots to the spec map.
 	ExtraSpecs int
@@ -118,13 +119,15 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	if !ok {
 		return nil, fmt.Errorf("usdt: collection has no map %s", IPMapName)
 	}
-	distinct := map[string]bool{}
-	sites := 0
+	// Each target may be attached with its own cookie, which is part of
+	// the spec, so specs are shared only within a target.
+	needed, sites := 0, 0
 	for _, t := range cfg.Targets {
 		f, probes, err := m.open(t)
 		if err != nil {
 			return nil, err
 		}
+		distinct := map[string]bool{}
 		for _, p := range probes {
 			b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, p.Arguments, 0)
 			if err != nil {
@@ -133,8 +136,9 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 			distinct[string(b)] = true
 			sites++
 		}
+		needed += len(distinct)
 	}
-	specMap.MaxEntries = uint32(max(1, len(distinct)+cfg.ExtraSpecs))
+	specMap.MaxEntries = uint32(max(1, needed+cfg.ExtraSpecs))
 	ipMap.MaxEntries = 1
 	if !m.cookies {
 		ipMap.MaxEntries = uint32(max(1, sites+cfg.ExtraSpecs))
@@ -221,3 +225,5 @@ func matches(pattern string, p *compiler.Probe) bool {
 	m2, _ := path.Match(name, p.Name)
 	return m1 && m2
 }
+
+func hostArch() string { return runtime.GOARCH }

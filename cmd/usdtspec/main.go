@@ -2,6 +2,7 @@
 // libbpf-compatible specs their arguments compile to.
 //
 //	usdtspec dump [--json] [--probe PROVIDER:NAME] [--spec-layout v1.7|v1.6] FILE...
+//	usdtspec conform [--json] EXECUTABLE [LIBRARY...] | --cases LIST
 package main
 
 import (
@@ -15,6 +16,9 @@ const usage = `usage: usdtspec <command> [arguments]
 commands:
   dump [--json] [--probe PROVIDER:NAME] [--spec-layout v1.7|v1.6] FILE...
         list every USDT call site of each FILE with its compiled spec
+  conform [--json] EXECUTABLE [LIBRARY...] | --cases LIST
+        run conformance cases natively (root): attach BPF to every probe,
+        run the case, compare decoded arguments with what it printed
 `
 
 func main() {
@@ -36,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "dump":
 		return dump(args[1:], stdout, stderr)
+	case "conform":
+		return conform(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

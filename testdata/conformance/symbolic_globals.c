@@ -1,0 +1,94 @@
+/*
+ * Case symbolic_globals (KNOWN FAILURE: symbolic operands): global,
+ * file-static, function-static and thread-local variables passed to the
+ * probe directly. gcc -O2 emits them as symbol-relative memory operands:
+ * -4@g_int(%rip), -8@s_long(%rip), -4@counter.0(%rip),
+ * 2@g_table+12(%rip), -8@g_rec+8(%rip), 8f@g_double(%rip), a
+ * variable-indexed global array g_table(,%rdi,2) in non-PIE builds, and
+ * -4@%fs:t_int@tpoff for a thread-local. gcc -O0 and clang load them
+ * into registers or stack slots first, so those builds may pass.
+ */
+#include <stdint.h>
+#include <sys/sdt.h>
+
+#include "case.h"
+
+struct grec {
+	int32_t a;
+	int64_t b;
+	uint8_t c;
+};
+
+int g_int = -123456;
+static long s_long = -9000000000l;
+uint16_t g_table[8] = {1, 2, 3, 4, 5, 6, 65535, 8};
+struct grec g_rec = {-1, INT64_MIN, 200};
+double g_double = -2.5;
+float g_float = 0.1f;
+__thread int t_int = -77;
+volatile long vindex = 3;
+
+NOINLINE void globals(void)
+{
+	STAP_PROBE6(symbolic, globals, g_int, s_long, g_table[6], g_rec.b, g_rec.c, t_int);
+	emit_begin("symbolic:globals");
+	EMIT(g_int);
+	EMIT(s_long);
+	EMIT(g_table[6]);
+	EMIT(g_rec.b);
+	EMIT(g_rec.c);
+	EMIT(t_int);
+	emit_end();
+}
+
+NOINLINE int statics(void)
+{
+	static int counter = 41;
+
+	STAP_PROBE2(symbolic, statics, counter, g_rec.a);
+	emit_begin("symbolic:statics");
+	EMIT(counter);
+	EMIT(g_rec.a);
+	emit_end();
+	return ++counter;
+}
+
+/* Printed by a separate function, so that gcc keeps g_table(,%rdi,2)
+ * in non-PIE builds instead of loading the address of g_table once. */
+NOINLINE void global_index_line(long i)
+{
+	emit_begin("symbolic:global_index");
+	EMIT(g_table[i]);
+	EMIT(g_table[i + 1]);
+	emit_end();
+}
+
+NOINLINE void global_index(long i)
+{
+	STAP_PROBE2(symbolic, global_index, g_table[i], g_table[i + 1]);
+	global_index_line(i);
+}
+
+NOINLINE void global_floats(void)
+{
+	STAP_PROBE2(symbolic, global_floats, g_double, g_float);
+	emit_begin("symbolic:global_floats");
+	EMIT(g_double);
+	EMIT(g_float);
+	emit_end();
+}
+
+int main(void)
+{
+	case_init();
+	globals();
+	statics();
+	statics();
+	global_index(vindex);
+	global_floats();
+	g_int = 5;
+	s_long = -s_long;
+	t_int = 6;
+	globals();
+	return 0;
+}
