@@ -313,3 +313,22 @@ func TestSpecMapSizedByTargets(t *testing.T) {
 	}
 	b.Close()
 }
+
+// TestAttachThroughProcRoot: a path under /proc/PID/root, as for a
+// process in another mount namespace, reaches the same file.
+func TestAttachThroughProcRoot(t *testing.T) {
+	needRoot(t)
+	exe := buildWaiter(t)
+	w := startWaiter(t, exe)
+	path := fmt.Sprintf("/proc/%d/root%s", w.cmd.Process.Pid, exe)
+	l := load(t, Config{Targets: []Target{{Path: path, Probe: "test:plain"}}})
+	ln, err := l.m.Attach(l.prog(), Target{Path: path, Probe: "test:plain"}, &Options{PID: w.cmd.Process.Pid, Cookie: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	w.fire(t, 11)
+	if h := l.last(t, 5); h.ArgCnt != 2 || h.Arg[0] != 11 || h.Arg[1] != -11 {
+		t.Errorf("last hit = cnt %d args %d %d, want 2 args 11 -11", h.ArgCnt, h.Arg[0], h.Arg[1])
+	}
+}

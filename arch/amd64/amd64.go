@@ -69,13 +69,19 @@ func parseOperand(op string) (arch.Operand, error) {
 	switch {
 	case strings.HasPrefix(op, "$"):
 		v, err := arch.ParseImmediate(op[1:])
-		return arch.Operand{Kind: arch.Const, Value: v}, err
+		if err != nil {
+			return arch.Operand{}, err
+		}
+		return arch.Operand{Kind: arch.Const, Value: v}, nil
 	case strings.HasPrefix(op, "%"):
 		if strings.Contains(op, ":") {
 			return arch.Operand{}, fmt.Errorf("%w: segment override in %q", arch.ErrUnsupported, op)
 		}
 		r, err := register(op)
-		return arch.Operand{Kind: arch.Reg, Base: r}, err
+		if err != nil {
+			return arch.Operand{}, err
+		}
+		return arch.Operand{Kind: arch.Reg, Base: r}, nil
 	case strings.HasSuffix(op, ")"):
 		return parseMemory(op)
 	}

@@ -1,13 +1,13 @@
 package amd64
 
 import (
-	"os"
+	"debug/elf"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/usdtspec/usdtspec/arch/archtest"
 )
 
 // families groups every accepted register name under the struct pt_regs
@@ -27,44 +27,28 @@ var families = map[string][]string{
 // TestPtRegsAgainstC checks the table against offsetof(struct pt_regs, f)
 // as the host's C compiler lays out <asm/ptrace.h>.
 func TestPtRegsAgainstC(t *testing.T) {
+	field := make(map[string]string, len(ptRegs))
+	for f, names := range families {
+		for _, name := range names {
+			if _, ok := ptRegs[name]; !ok {
+				t.Errorf("family %s: %q is not in the table", f, name)
+			}
+			field[name] = f
+		}
+	}
 	if runtime.GOARCH != "amd64" {
 		t.Skip("needs an x86_64 host compiler and <asm/ptrace.h>")
 	}
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("gcc not installed")
-	}
-	var src strings.Builder
-	src.WriteString("#include <stdio.h>\n#include <stddef.h>\n#include <asm/ptrace.h>\nint main(void) {\n")
-	for field := range families {
-		src.WriteString("printf(\"" + field + " %zu\\n\", offsetof(struct pt_regs, " + field + "));\n")
-	}
-	src.WriteString("return 0; }\n")
-	dir := t.TempDir()
-	c := filepath.Join(dir, "off.c")
-	if err := os.WriteFile(c, []byte(src.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "off")
-	if out, err := exec.Command(gcc, "-o", bin, c).CombinedOutput(); err != nil {
-		t.Skipf("cannot compile against <asm/ptrace.h> (install linux-libc-dev): %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := 0
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		field, offText, _ := strings.Cut(line, " ")
-		off, _ := strconv.Atoi(offText)
-		for _, name := range families[field] {
-			seen++
-			if got, ok := ptRegs[name]; !ok || int(got) != off {
-				t.Errorf("ptRegs[%q] = %d (present %v), C says offsetof(struct pt_regs, %s) = %d", name, got, ok, field, off)
-			}
+	header := "/usr/include/x86_64-linux-gnu/asm/ptrace.h"
+	if out, err := exec.Command("gcc", "-print-multiarch").Output(); err == nil {
+		if triplet := strings.TrimSpace(string(out)); triplet != "" {
+			header = "/usr/include/" + triplet + "/asm/ptrace.h"
 		}
 	}
-	if seen != len(ptRegs) {
-		t.Errorf("checked %d names, table has %d: a name has no family here", seen, len(ptRegs))
-	}
+	// CheckKernelOffsets fails on a table name without a family.
+	archtest.CheckKernelOffsets(t, "gcc", header, elf.EM_X86_64, "struct pt_regs", ptRegs,
+		func(name string) (string, bool) {
+			f, ok := field[name]
+			return f, ok
+		})
 }

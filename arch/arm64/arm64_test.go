@@ -4,16 +4,13 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/archtest"
 )
 
 // Offsets in struct user_pt_regs (arch/arm64/include/uapi/asm/ptrace.h),
@@ -243,7 +240,7 @@ func TestParseOperandErrors(t *testing.T) {
 		if !errors.Is(err, tt.want) {
 			t.Errorf("parseOperand(%q) error %q does not wrap %q", tt.op, err, tt.want)
 		}
-		if n := sentinels(err); n != 1 {
+		if n := archtest.Sentinels(err); n != 1 {
 			t.Errorf("parseOperand(%q) error %q wraps %d sentinels, want 1", tt.op, err, n)
 		}
 		mention := tt.mention
@@ -257,21 +254,6 @@ func TestParseOperandErrors(t *testing.T) {
 			t.Errorf("parseOperand(%q) returned an operand with its error (-want +got):\n%s", tt.op, diff)
 		}
 	}
-}
-
-var allSentinels = []error{
-	arch.ErrSyntax, arch.ErrSize, arch.ErrUnknownRegister, arch.ErrFloatRegister,
-	arch.ErrSymbolic, arch.ErrUnsupported, arch.ErrRange,
-}
-
-func sentinels(err error) int {
-	n := 0
-	for _, s := range allSentinels {
-		if errors.Is(err, s) {
-			n++
-		}
-	}
-	return n
 }
 
 // TestParseArg runs whole arguments, as gcc 12 and clang 14 emitted them
@@ -407,90 +389,6 @@ func cField(name string) (string, bool) {
 // entry against the cross toolchain's UAPI header and reads the values
 // back from the object file.
 func TestRegTableMatchesKernelHeader(t *testing.T) {
-	const cc, header = "aarch64-linux-gnu-gcc", "/usr/aarch64-linux-gnu/include/asm/ptrace.h"
-	path, err := exec.LookPath(cc)
-	if err != nil {
-		t.Skipf("cross compiler %s not found: %v", cc, err)
-	}
-	if _, err := os.Stat(header); err != nil {
-		t.Skipf("UAPI header not available: %v", err)
-	}
-
-	names := make([]string, 0, len(ptRegs))
-	for name := range ptRegs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var src strings.Builder
-	src.WriteString("#include <stddef.h>\n#include <asm/ptrace.h>\n")
-	for _, name := range names {
-		field, ok := cField(name)
-		if !ok {
-			t.Fatalf("table name %q: the test does not know its user_pt_regs field", name)
-		}
-		fmt.Fprintf(&src, "const unsigned long off_%s = offsetof(struct user_pt_regs, %s);\n", name, field)
-	}
-
-	dir := t.TempDir()
-	cfile, obj := filepath.Join(dir, "off.c"), filepath.Join(dir, "off.o")
-	if err := os.WriteFile(cfile, []byte(src.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(path, "-c", "-O0", "-o", obj, cfile).CombinedOutput(); err != nil {
-		t.Fatalf("%s -c: %v\n%s", cc, err, out)
-	}
-	got := readOffsets(t, obj, elf.EM_AARCH64)
-	t.Logf("checked %d names against offsetof() compiled by %s", len(names), path)
-	for _, name := range names {
-		v, ok := got[name]
-		if !ok {
-			t.Errorf("off_%s missing from the object", name)
-			continue
-		}
-		if v != uint64(ptRegs[name]) {
-			t.Errorf("ptRegs[%q] = %d, offsetof(struct user_pt_regs, ...) = %d", name, ptRegs[name], v)
-		}
-	}
-}
-
-// readOffsets reads every 8-byte "off_NAME" object of a relocatable ELF
-// file, in the file's byte order.
-func readOffsets(t *testing.T, obj string, machine elf.Machine) map[string]uint64 {
-	t.Helper()
-	f, err := elf.Open(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.Machine != machine {
-		t.Fatalf("%s: e_machine %v, want %v", obj, f.Machine, machine)
-	}
-	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string]uint64)
-	for _, s := range syms {
-		name, ok := strings.CutPrefix(s.Name, "off_")
-		if !ok {
-			continue
-		}
-		if s.Size != 8 || int(s.Section) >= len(f.Sections) {
-			t.Fatalf("symbol %s: size %d, section %d", s.Name, s.Size, s.Section)
-		}
-		sec := f.Sections[s.Section]
-		if sec.Type == elf.SHT_NOBITS {
-			out[name] = 0
-			continue
-		}
-		data, err := sec.Data()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.Value+8 > uint64(len(data)) {
-			t.Fatalf("symbol %s at %d beyond section %s (%d bytes)", s.Name, s.Value, sec.Name, len(data))
-		}
-		out[name] = f.ByteOrder.Uint64(data[s.Value:])
-	}
-	return out
+	archtest.CheckKernelOffsets(t, "aarch64-linux-gnu-gcc", "/usr/aarch64-linux-gnu/include/asm/ptrace.h",
+		elf.EM_AARCH64, "struct user_pt_regs", ptRegs, cField)
 }

@@ -1,0 +1,230 @@
+// Package archtest holds helpers for the architecture packages' tests
+// (arch/amd64, arch/arm64, arch/s390x): counting sentinel errors,
+// checking a register table against the kernel's UAPI header, and the
+// common body of the operand fuzz targets.
+//
+// It imports "testing" and is meant to be imported only from _test.go
+// files.
+package archtest
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/usdtspec/usdtspec/arch"
+)
+
+var allSentinels = []error{
+	arch.ErrSyntax, arch.ErrSize, arch.ErrUnknownRegister, arch.ErrFloatRegister,
+	arch.ErrSymbolic, arch.ErrUnsupported, arch.ErrRange,
+}
+
+// Sentinels returns how many of package arch's sentinel errors err wraps.
+// Every parse error must wrap exactly one.
+func Sentinels(err error) int {
+	n := 0
+	for _, s := range allSentinels {
+		if errors.Is(err, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// CheckKernelOffsets compiles offsetof() for every entry of table with the
+// C compiler cc, against <asm/ptrace.h>, and reads the values back from the
+// object file, which must be for machine. The compile is -c only, so a
+// cross compiler serves. It skips t if cc is not on $PATH or header (the
+// <asm/ptrace.h> cc will include, checked only for existence) is missing.
+//
+// structType is the C type as offsetof takes it ("struct pt_regs", or a
+// typedef name such as s390x's "user_pt_regs"); field maps a table name to
+// the member expression it reads ("regs[3]"), and must know every name.
+// Every mismatch is reported with t.Errorf. It returns how many names it
+// checked.
+func CheckKernelOffsets(t *testing.T, cc, header string, machine elf.Machine, structType string, table arch.RegTable, field func(name string) (string, bool)) int {
+	t.Helper()
+	path, err := exec.LookPath(cc)
+	if err != nil {
+		t.Skipf("C compiler %s not found: %v", cc, err)
+	}
+	if _, err := os.Stat(header); err != nil {
+		t.Skipf("UAPI header not available (install the linux-libc-dev package for the target): %v", err)
+	}
+
+	names := slices.Sorted(maps.Keys(table))
+	fields := make(map[string]string, len(names))
+	var src strings.Builder
+	src.WriteString("#include <stddef.h>\n#include <asm/ptrace.h>\n")
+	for _, name := range names {
+		f, ok := field(name)
+		if !ok {
+			t.Fatalf("table name %q: the test does not know its %s field", name, structType)
+		}
+		fields[name] = f
+		fmt.Fprintf(&src, "const unsigned long off_%s = offsetof(%s, %s);\n", name, structType, f)
+	}
+
+	dir := t.TempDir()
+	cfile, obj := filepath.Join(dir, "off.c"), filepath.Join(dir, "off.o")
+	if err := os.WriteFile(cfile, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(path, "-c", "-O0", "-o", obj, cfile).CombinedOutput(); err != nil {
+		t.Fatalf("%s -c: %v\n%s", cc, err, out)
+	}
+	got := readOffsets(t, obj, machine)
+	t.Logf("checked %d names against offsetof(%s, ...) compiled by %s", len(names), structType, path)
+	for _, name := range names {
+		v, ok := got[name]
+		if !ok {
+			t.Errorf("off_%s missing from the object", name)
+			continue
+		}
+		if v != uint64(table[name]) {
+			t.Errorf("table[%q] = %d, offsetof(%s, %s) = %d", name, table[name], structType, fields[name], v)
+		}
+	}
+	return len(names)
+}
+
+// readOffsets reads every 8-byte "off_NAME" object of a relocatable ELF
+// file, in the file's byte order.
+func readOffsets(t *testing.T, obj string, machine elf.Machine) map[string]uint64 {
+	t.Helper()
+	f, err := elf.Open(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != machine {
+		t.Fatalf("%s: e_machine %v, want %v", obj, f.Machine, machine)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]uint64)
+	for _, s := range syms {
+		name, ok := strings.CutPrefix(s.Name, "off_")
+		if !ok {
+			continue
+		}
+		if s.Size != 8 || int(s.Section) >= len(f.Sections) {
+			t.Fatalf("symbol %s: size %d, section %d", s.Name, s.Size, s.Section)
+		}
+		sec := f.Sections[s.Section]
+		if sec.Type == elf.SHT_NOBITS {
+			out[name] = 0
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Value+8 > uint64(len(data)) {
+			t.Fatalf("symbol %s at %d beyond section %s (%d bytes)", s.Name, s.Value, sec.Name, len(data))
+		}
+		out[name] = f.ByteOrder.Uint64(data[s.Value:])
+	}
+	return out
+}
+
+// CheckOperand is the common body of the FuzzParseOperand targets. parse
+// is the package's parseOperand, a its Arch and table its pt_regs table.
+//
+// If parse rejects op, the error must wrap exactly one sentinel and come
+// with a zero Operand; CheckOperand then returns false. If parse accepts
+// op, the operand must be well formed (a valid kind; no register fields on
+// a constant; registers that are entries of table; a scale of 1, 2, 4 or
+// 8), the match must be anchored (op followed by "@", "]", ")" or " x" is
+// rejected), and arch.ParseArg(a, "-8@"+op) must give the same operand;
+// CheckOperand then returns the operand and true, for the caller to check
+// its architecture's own invariants.
+func CheckOperand(t testing.TB, a *arch.Arch, table arch.RegTable, op string, parse func(string) (arch.Operand, error)) (arch.Operand, bool) {
+	t.Helper()
+	o, err := parse(op)
+	if err != nil {
+		if n := Sentinels(err); n != 1 {
+			t.Fatalf("parseOperand(%q) error %q wraps %d sentinels, want 1", op, err, n)
+		}
+		if o != (arch.Operand{}) {
+			t.Fatalf("parseOperand(%q) returned %+v with error %v", op, o, err)
+		}
+		return arch.Operand{}, false
+	}
+	checkInvariants(t, table, op, o)
+
+	// Anchored: text after a whole operand is never dropped.
+	for _, junk := range []string{"@", "]", ")", " x"} {
+		if got, err := parse(op + junk); err == nil {
+			t.Fatalf("parseOperand(%q) = %+v, want an error (%q parses alone)", op+junk, got, op)
+		}
+	}
+	// The same through a whole argument.
+	arg, err := arch.ParseArg(a, "-8@"+op)
+	if err != nil {
+		t.Fatalf("ParseArg(%q): %v", "-8@"+op, err)
+	}
+	if diff := cmp.Diff(o, arg.Operand); diff != "" {
+		t.Fatalf("ParseArg(%q) operand differs from parseOperand (-op +arg):\n%s", "-8@"+op, diff)
+	}
+	return o, true
+}
+
+// checkInvariants checks the architecture-neutral invariants of an
+// accepted operand.
+func checkInvariants(t testing.TB, table arch.RegTable, op string, o arch.Operand) {
+	t.Helper()
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("parseOperand(%q) = %+v: "+format, append([]any{op, o}, args...)...)
+	}
+	inTable := func(what string, r arch.Register) {
+		t.Helper()
+		off, ok := table[r.Name]
+		if !ok || off != r.Offset {
+			fail("%s %+v is not a table entry", what, r)
+		}
+	}
+	switch o.Kind {
+	case arch.Const:
+		if o.Base != (arch.Register{}) || o.Index != (arch.Register{}) || o.Scale != 0 || o.Offset != 0 {
+			fail("const with register fields set")
+		}
+	case arch.Reg:
+		inTable("base", o.Base)
+		if o.Index != (arch.Register{}) || o.Scale != 0 || o.Offset != 0 || o.Value != 0 {
+			fail("reg with other fields set")
+		}
+	case arch.Deref, arch.SIB:
+		inTable("base", o.Base)
+		if o.Value != 0 {
+			fail("memory operand with a value")
+		}
+		if o.Kind == arch.Deref {
+			if o.Index != (arch.Register{}) || o.Scale != 0 {
+				fail("deref with index fields set")
+			}
+			break
+		}
+		inTable("index", o.Index)
+		switch o.Scale {
+		case 1, 2, 4, 8:
+		default:
+			fail("scale %d", o.Scale)
+		}
+	default:
+		fail("invalid kind %v", o.Kind)
+	}
+}
