@@ -53,9 +53,9 @@ fuzz:
 	  done; \
 	done
 
-# Fetch the amd64/arm64/s390x part of the Debian corpus into $(CORPUS_DIR).
+# Fetch the part of the Debian corpus for the supported architectures into $(CORPUS_DIR).
 corpus:
-	ARCHES="amd64 arm64 s390x" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
+	ARCHES="amd64 arm64 s390x riscv64 ppc64el" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
 
 bench: build
 	$(GO) run ./internal/bench

@@ -82,6 +82,13 @@ func (t RegTable) Lookup(name string) (Register, error) {
 type Arch struct {
 	Name    string      // Go-style name used in output: "amd64"
 	Machine elf.Machine // e_machine it handles
+	Class   elf.Class   // ELF class it handles (EM_RISCV is also 32-bit RISC-V)
+	// GOARCH are the Go names of kernels of this architecture, whose
+	// pt_regs this table describes ("ppc64le" and "ppc64" for ppc64).
+	GOARCH []string
+	// VM boots a Debian kernel of this architecture under QEMU for
+	// conformance runs; nil when there is no such recipe.
+	VM *VM
 	// IPOffset is the byte offset of the instruction pointer in the
 	// kernel's pt_regs, which the BPF side reads for its IP-to-spec-id
 	// fallback on kernels without BPF cookies.
@@ -90,4 +97,19 @@ type Arch struct {
 	// the whole string or return an error wrapping one of this package's
 	// sentinel errors.
 	ParseOperand func(op string) (Operand, error)
+}
+
+// VM is how to boot a Debian kernel of an architecture under QEMU with
+// software emulation (TCG), as measured in ../shared/reference/qemu-vms.md.
+type VM struct {
+	GOARCH  string   // GOARCH of the guest's /init
+	DebArch string   // Debian architecture of the kernel packages
+	Triple  string   // GNU triple of the cross toolchain; "" when native
+	QEMU    string   // qemu-system binary
+	Args    []string // machine, CPU and firmware arguments
+	Console string   // the kernel's console device
+	Memory  string   // guest memory, e.g. "256M"
+	// Kernels are the Debian suites whose kernel is supported; the
+	// first is the default.
+	Kernels []string
 }

@@ -46,7 +46,9 @@ type Probe struct {
 	Semaphore       uint64 // after prelink adjustment; 0 if none
 	SemaphoreOffset uint64 // file offset of the semaphore (uprobe ref_ctr_offset)
 	Args            string // the raw argument string
-	Arguments       []Argument
+	// Arguments are shared by the call sites with the same Args: treat
+	// them as read-only.
+	Arguments []Argument
 	// Err is set when the call site cannot be attached: a pc or semaphore
 	// outside its segments, or an unsupported architecture.
 	Err error
@@ -97,7 +99,7 @@ func Read(r io.ReaderAt) (*File, error) {
 	defer ef.Close()
 	f := &File{
 		Machine:   ef.Machine,
-		Arch:      ArchFor(ef.Machine),
+		Arch:      ArchFor(ef.Machine, ef.Class),
 		Class:     ef.Class,
 		ByteOrder: ef.ByteOrder,
 		Type:      ef.Type,
@@ -116,6 +118,11 @@ func Read(r io.ReaderAt) (*File, error) {
 		baseAddr, haveBase = s.Addr, true
 	}
 	loads := loadSegments(ef)
+	// Call sites repeat argument strings (inlined probes, one probe
+	// per function): each distinct string is compiled once and its
+	// arguments shared, read-only, by every call site that has it.
+	compiled := map[string][]Argument{}
+	f.Probes = make([]Probe, 0, countNotes(data, ef.ByteOrder, int(sec.Addralign)))
 	f.NoteErrors = parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), func(n rawNote) bool {
 		p := Probe{
 			NoteIndex: n.Index,
@@ -136,7 +143,12 @@ func Read(r io.ReaderAt) (*File, error) {
 			}
 		}
 		p.Err = f.locate(&p, loads)
-		p.Arguments = f.compile(n.Args)
+		args, ok := compiled[n.Args]
+		if !ok {
+			args = f.compile(n.Args)
+			compiled[n.Args] = args
+		}
+		p.Arguments = args
 		f.Probes = append(f.Probes, p)
 		return true
 	})
@@ -172,7 +184,7 @@ func fileOffset(segs []segment, addr uint64, exec bool) (uint64, bool) {
 func (f *File) locate(p *Probe, segs []segment) error {
 	var errs []error
 	if f.Arch == nil {
-		errs = append(errs, fmt.Errorf("%w: %v", ErrUnsupportedArch, f.Machine))
+		errs = append(errs, fmt.Errorf("%w: %v %v", ErrUnsupportedArch, f.Machine, f.Class))
 	}
 	off, ok := fileOffset(segs, p.PC, true)
 	if !ok {

@@ -131,3 +131,18 @@ func decodeDesc(desc []byte, descText string, order binary.ByteOrder, word int) 
 func alignUp(v uint64, a int) uint64 {
 	return (v + uint64(a) - 1) &^ (uint64(a) - 1)
 }
+
+// countNotes counts the note headers of a section without decoding them,
+// so that the caller can size its slices once.
+func countNotes(data []byte, order binary.ByteOrder, align int) int {
+	if align != 8 {
+		align = 4
+	}
+	n := 0
+	for off := uint64(0); off+12 <= uint64(len(data)); n++ {
+		namesz := uint64(order.Uint32(data[off:]))
+		descsz := uint64(order.Uint32(data[off+4:]))
+		off = alignUp(alignUp(off+12+namesz, align)+descsz, align)
+	}
+	return n
+}

@@ -6,6 +6,8 @@ import (
 	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/arch/amd64"
 	"github.com/usdtspec/usdtspec/arch/arm64"
+	"github.com/usdtspec/usdtspec/arch/ppc64"
+	"github.com/usdtspec/usdtspec/arch/riscv64"
 	"github.com/usdtspec/usdtspec/arch/s390x"
 )
 
@@ -15,21 +17,21 @@ var arches = []*arch.Arch{
 	amd64.Arch,
 	arm64.Arch,
 	s390x.Arch,
+	riscv64.Arch,
+	ppc64.Arch,
 }
 
-// ArchFor returns the grammar for an ELF machine, or nil.
-func ArchFor(m elf.Machine) *arch.Arch {
+// ArchFor returns the grammar for an ELF machine and class, or nil.
+func ArchFor(m elf.Machine, c elf.Class) *arch.Arch {
 	for _, a := range arches {
-		if a.Machine == m {
+		if a.Machine == m && a.Class == c {
 			return a
 		}
 	}
 	return nil
 }
 
-// ArchNamed returns the grammar called name ("amd64", ...), or nil. The
-// attach library uses it with runtime.GOARCH to know the tracing kernel's
-// pt_regs.
+// ArchNamed returns the architecture called name ("amd64", ...), or nil.
 func ArchNamed(name string) *arch.Arch {
 	for _, a := range arches {
 		if a.Name == name {
@@ -38,3 +40,19 @@ func ArchNamed(name string) *arch.Arch {
 	}
 	return nil
 }
+
+// ArchForGOARCH returns the architecture whose kernel a Go program built
+// for goarch runs on ("ppc64le" → ppc64), or nil.
+func ArchForGOARCH(goarch string) *arch.Arch {
+	for _, a := range arches {
+		for _, g := range a.GOARCH {
+			if g == goarch {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+// Arches lists the supported architectures.
+func Arches() []*arch.Arch { return arches }

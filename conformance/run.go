@@ -62,7 +62,13 @@ type Result struct {
 type Duration time.Duration
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-func (d Duration) String() string               { return time.Duration(d).String() }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+func (d Duration) String() string { return time.Duration(d).String() }
 
 // Failure is one mismatch, with everything needed to see why.
 type Failure struct {

@@ -103,7 +103,7 @@ type specID struct {
 // read-only variables, and sets the attach type of programs in "usdt"
 // sections for uprobe_multi when that is what Attach will use.
 func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
-	host := compiler.ArchNamed(runtime.GOARCH)
+	host := compiler.ArchForGOARCH(runtime.GOARCH)
 	if host == nil {
 		return nil, fmt.Errorf("usdt: %w: no grammar for %s", compiler.ErrUnsupportedArch, runtime.GOARCH)
 	}
@@ -197,8 +197,8 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("usdt: %w", err)
 	}
-	if f.Machine != m.host.Machine {
-		return nil, nil, fmt.Errorf("usdt: %s: %w: %v on a %s kernel", t.Path, ErrForeignArch, f.Machine, m.host.Name)
+	if f.Arch != m.host {
+		return nil, nil, fmt.Errorf("usdt: %s: %w: %v %v on a %s kernel", t.Path, ErrForeignArch, f.Machine, f.Class, m.host.Name)
 	}
 	var probes []compiler.Probe
 	for _, p := range f.Probes {

@@ -15,8 +15,17 @@ import (
 	"github.com/usdtspec/usdtspec/conformance"
 )
 
-const conformUsage = `usage: usdtspec conform [--json] EXECUTABLE [LIBRARY...]
-       usdtspec conform [--json] --cases LIST
+const conformUsage = `usage: usdtspec conform [--json] [VM FLAGS] EXECUTABLE [LIBRARY...]
+       usdtspec conform [--json] [VM FLAGS] --cases LIST
+
+VM flags (run the cases in QEMU guests instead of natively):
+  --vm ARCH[:SUITE][,ARCH[:SUITE]...]   e.g. arm64, amd64:sid, or a matrix
+  --kernel SUITE      Debian suite of the guest kernel (default: the arch's first)
+  --vm-init PATH      static usdtspec for the guest (default: usdtspec-linux-GOARCH
+                      next to this executable; {goarch} is replaced)
+  --kernel-dir DIR    kernel cache (default .cache/vm/kernels)
+  --vm-keep DIR       keep each VM's initramfs and console log there
+LIST may contain {arch}, replaced by each VM's architecture.
 `
 
 func conform(args []string, stdout, stderr io.Writer) int {
@@ -24,6 +33,12 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	list := fs.String("cases", "", "file listing case executables, one per line (libraries in EXECUTABLE.libs)")
+	var vmo vmOptions
+	fs.StringVar(&vmo.vms, "vm", "", "run in QEMU guests: ARCH[:SUITE],...")
+	fs.StringVar(&vmo.kernel, "kernel", "", "Debian suite of the guest kernel")
+	fs.StringVar(&vmo.init, "vm-init", "", "static usdtspec for the guest")
+	fs.StringVar(&vmo.kernelDir, "kernel-dir", ".cache/vm/kernels", "kernel cache")
+	fs.StringVar(&vmo.keep, "vm-keep", "", "keep each VM's initramfs and console log in this folder")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -40,6 +55,15 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case *list != "" && len(files) > 0:
 		fmt.Fprintf(stderr, "usdtspec conform: --cases and EXECUTABLE are exclusive\n%s", conformUsage)
+		return exitUsage
+	case vmo.vms != "":
+		if *list == "" && len(files) == 0 {
+			fmt.Fprintf(stderr, "usdtspec conform: no EXECUTABLE given\n%s", conformUsage)
+			return exitUsage
+		}
+		return conformVMs(&vmo, *list, files, *asJSON, stdout, stderr)
+	case vmo.kernel != "":
+		fmt.Fprintf(stderr, "usdtspec conform: --kernel needs --vm\n%s", conformUsage)
 		return exitUsage
 	case *list != "":
 		var err error

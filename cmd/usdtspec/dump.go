@@ -103,10 +103,12 @@ func (o *dumpOptions) selects(p *compiler.Probe) bool {
 	return m1 && m2
 }
 
-// specOf encodes a call site with cookie 0, as the dump shows it.
+// specOf encodes a call site with cookie 0, as the dump shows it. A file
+// of an unsupported architecture has no spec; its call sites' own error
+// says why.
 func specOf(f *compiler.File, p *compiler.Probe, l compiler.Layout) ([]byte, error) {
-	if p.Err != nil && errors.Is(p.Err, compiler.ErrUnsupportedArch) {
-		return nil, p.Err
+	if f.Arch == nil {
+		return nil, nil
 	}
 	return compiler.Encode(l, f.ByteOrder, p.Arguments, 0)
 }
@@ -260,6 +262,9 @@ func joinErrors(errs ...error) string {
 
 // ---- table ----
 
+// writeTable lists a file's call sites. The part of a call site's block
+// that depends only on its argument string (argument lines and spec) is
+// rendered once per distinct string: files repeat them a lot.
 func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 	n := 0
 	for i := range f.Probes {
@@ -272,30 +277,64 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 	for _, ne := range f.NoteErrors {
 		fmt.Fprintf(w, "  error: %v\n", ne)
 	}
+	blocks := map[string][]byte{}
+	var b []byte
 	for i := range f.Probes {
 		p := &f.Probes[i]
 		if !o.selects(p) {
 			continue
 		}
-		fmt.Fprintf(w, "  %s:%s  pc %#x  offset %#x  base %#x", p.Provider, p.Name, p.PC, p.FileOffset, p.Base)
+		b = append(b[:0], "  "...)
+		b = append(b, p.Provider...)
+		b = append(b, ':')
+		b = append(b, p.Name...)
+		b = appendHexField(b, "  pc ", p.PC)
+		b = appendHexField(b, "  offset ", p.FileOffset)
+		b = appendHexField(b, "  base ", p.Base)
 		if p.Semaphore != 0 {
-			fmt.Fprintf(w, "  semaphore %#x (offset %#x)", p.Semaphore, p.SemaphoreOffset)
+			b = appendHexField(b, "  semaphore ", p.Semaphore)
+			b = appendHexField(b, " (offset ", p.SemaphoreOffset)
+			b = append(b, ')')
 		}
-		fmt.Fprintf(w, "\n    args: %s\n", p.Args)
-		for j := range p.Arguments {
-			writeArg(w, j, &p.Arguments[j])
+		b = append(b, "\n    args: "...)
+		b = append(b, p.Args...)
+		b = append(b, '\n')
+		w.Write(b)
+		block, ok := blocks[p.Args]
+		if !ok {
+			block = argumentBlock(f, p, o.layout)
+			blocks[p.Args] = block
 		}
-		spec, err := specOf(f, p, o.layout)
-		if msg := joinErrors(p.Err, err); msg != "" {
-			fmt.Fprintf(w, "    error: %s\n", msg)
-		}
-		if spec != nil {
-			fmt.Fprintf(w, "    spec %s: %x\n", o.layout.Name, spec)
+		w.Write(block)
+		if p.Err != nil {
+			fmt.Fprintf(w, "    error: %v\n", p.Err)
 		}
 	}
 }
 
-func writeArg(w *bufio.Writer, i int, a *compiler.Argument) {
+func appendHexField(b []byte, label string, v uint64) []byte {
+	b = append(b, label...)
+	b = append(b, "0x"...)
+	return strconv.AppendUint(b, v, 16)
+}
+
+// argumentBlock renders the argument lines and the spec of a call site.
+func argumentBlock(f *compiler.File, p *compiler.Probe, l compiler.Layout) []byte {
+	var sb strings.Builder
+	for j := range p.Arguments {
+		writeArg(&sb, j, &p.Arguments[j])
+	}
+	spec, err := specOf(f, p, l)
+	if err != nil {
+		fmt.Fprintf(&sb, "    error: %v\n", err)
+	}
+	if spec != nil {
+		fmt.Fprintf(&sb, "    spec %s: %x\n", l.Name, spec)
+	}
+	return []byte(sb.String())
+}
+
+func writeArg(w io.Writer, i int, a *compiler.Argument) {
 	fmt.Fprintf(w, "    #%-2d %-22s ", i, a.Text)
 	if a.Err != nil {
 		fmt.Fprintf(w, "error: %v\n", errors.Unwrap(a.Err))

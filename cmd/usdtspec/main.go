@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/usdtspec/usdtspec/vm"
 )
 
 const usage = `usage: usdtspec <command> [arguments]
@@ -22,6 +24,9 @@ commands:
 `
 
 func main() {
+	if vm.IsGuest() {
+		vm.GuestMain() // PID 1: the init of a conformance VM
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

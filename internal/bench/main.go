@@ -17,7 +17,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/usdtspec/usdtspec/compiler"
@@ -33,6 +34,9 @@ func main() {
 	if _, err := exec.LookPath("readelf"); err != nil {
 		log.Fatal("readelf (binutils) is needed as the peer")
 	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		log.Fatal("GNU time (/usr/bin/time, Debian package time) is needed to measure peak RSS")
+	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -46,7 +50,7 @@ func main() {
 	}
 	files = append(files, corpusFiles(os.Getenv("CORPUS_DIR"))...)
 
-	fmt.Printf("%-58s %9s %7s %12s %12s %7s %10s\n", "file", "MB", "probes", "usdtspec", "readelf", "ratio", "maxrss MB")
+	fmt.Printf("%-58s %9s %7s %12s %12s %7s %12s %12s\n", "file", "MB", "probes", "usdtspec", "readelf", "ratio", "usdtspec RSS", "readelf RSS")
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
@@ -57,29 +61,37 @@ func main() {
 			log.Fatal(err)
 		}
 		ours, rss := timeCmd(*runs, *tool, "dump", f)
-		peer, _ := timeCmd(*runs, "readelf", "-n", "--wide", f)
-		fmt.Printf("%-58s %9.1f %7d %12v %12v %6.2fx %10.1f\n", shorten(f), float64(st.Size())/1e6, len(cf.Probes),
-			ours.Round(time.Microsecond), peer.Round(time.Microsecond), float64(peer)/float64(ours), float64(rss)/1024)
+		peer, peerRSS := timeCmd(*runs, "readelf", "-n", "--wide", f)
+		fmt.Printf("%-58s %9.1f %7d %12v %12v %6.2fx %9.1f MB %9.1f MB\n", shorten(f), float64(st.Size())/1e6, len(cf.Probes),
+			ours.Round(time.Microsecond), peer.Round(time.Microsecond), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
 	}
 	fmt.Println("ratio = readelf time / usdtspec time (above 1: usdtspec is faster); medians of", *runs, "runs, output to /dev/null")
 }
 
 // timeCmd runs a command n times with stdout to /dev/null and returns the
-// median wall time and the largest peak RSS (KiB).
+// median wall time and the largest peak RSS (KiB). The RSS comes from GNU
+// time, which forks the command itself: a child of this process would
+// inherit this process's RSS high-water mark through exec.
 func timeCmd(n int, name string, args ...string) (time.Duration, int64) {
 	var times []time.Duration
 	var rss int64
+	out, err := os.CreateTemp("", "bench-rss-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	out.Close()
+	defer os.Remove(out.Name())
 	for range n {
-		cmd := exec.Command(name, args...)
+		cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", out.Name(), name}, args...)...)
 		cmd.Stderr = os.Stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
 			log.Fatalf("%s %v: %v", name, args, err)
 		}
 		times = append(times, time.Since(start))
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = max(rss, ru.Maxrss)
-		}
+		b, _ := os.ReadFile(out.Name())
+		kb, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		rss = max(rss, kb)
 	}
 	slices.Sort(times)
 	return times[len(times)/2], rss

@@ -1,0 +1,10 @@
+// Package vm runs conformance cases inside QEMU guests of other
+// architectures (or other kernels), with software emulation.
+//
+// The host side ([Run]) packs an initramfs holding a static usdtspec built
+// for the guest (its /init), the cases and whatever shared libraries and
+// loader they need, boots Debian's kernel for the architecture with the
+// QEMU recipe of its arch.VM, and reads the report back from the console.
+// The guest side ([GuestMain]) mounts what the runner needs, runs every
+// case with the native runner, prints one line per case, and powers off.
+package vm

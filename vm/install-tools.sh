@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# install-tools.sh — install on this (amd64 Debian) host what the QEMU guest
+# tests need: QEMU system emulators for x86_64, arm64, s390x, riscv64 and
+# ppc64le, OpenSBI (riscv64 `-bios default`), the Debian cross compilers
+# (gcc/g++ for aarch64, s390x, riscv64, powerpc64le, with their
+# libc6-dev-*-cross as dependencies), sys/sdt.h, and the small tools the
+# kernel fetch and initramfs packing use.
+#
+# Native amd64 packages only: no `dpkg --add-architecture` (foreign-arch
+# packages, such as guest kernels, go through private apt roots, see
+# vm/fetch-kernel.sh). Idempotent and quiet: when everything is installed it
+# does nothing and prints nothing; otherwise it runs apt-get update once and
+# installs the missing packages, printing apt's log only on failure.
+#
+# usage: bash vm/install-tools.sh        (as root, or with sudo available)
+# env:   INSTALL_TOOLS_EXTRA="pkg ..."   more packages to install
+set -euo pipefail
+
+PKGS=(
+  qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc opensbi
+  gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+  gcc-s390x-linux-gnu g++-s390x-linux-gnu
+  gcc-riscv64-linux-gnu g++-riscv64-linux-gnu
+  gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
+  gcc g++ make binutils dpkg-dev xz-utils zstd cpio
+  systemtap-sdt-dev debian-archive-keyring ca-certificates
+)
+# shellcheck disable=SC2206
+[ -n "${INSTALL_TOOLS_EXTRA:-}" ] && PKGS+=(${INSTALL_TOOLS_EXTRA})
+
+missing=()
+for p in "${PKGS[@]}"; do
+  s=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$s" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-tools.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+
+log=$(mktemp "${TMPDIR:-/tmp}/install-tools.XXXXXX")
+trap 'rm -f "$log"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+# An index that fails to update (a mirror in sync, say) is not fatal as long
+# as the packages can still be installed from the lists already there.
+$SUDO apt-get update -q >"$log" 2>&1 || echo "install-tools.sh: warning: apt-get update reported errors; trying the install anyway" >&2
+if ! $SUDO apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" >>"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-tools.sh: apt-get install failed for: ${missing[*]}" >&2
+  exit 1
+fi

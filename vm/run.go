@@ -1,0 +1,227 @@
+package vm
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/conformance"
+)
+
+// Sentinel errors of Run; test with errors.Is.
+var (
+	ErrNoVM       = errors.New("no VM recipe for this architecture")
+	ErrHang       = errors.New("VM hung")
+	ErrPanic      = errors.New("guest kernel panicked")
+	ErrIncomplete = errors.New("VM stopped before every case ran")
+	ErrGuest      = errors.New("guest init failed")
+)
+
+// Config of one VM run.
+type Config struct {
+	Arch   *arch.Arch
+	Suite  string // Debian suite of the kernel; "" is the arch's default
+	Kernel string // path of the kernel image
+	Init   string // a static usdtspec built for the guest (CGO_ENABLED=0)
+	Cases  []conformance.Case
+	// Timeout bounds the whole boot; 0 means 2 minutes plus 20 s a case.
+	Timeout time.Duration
+	// Progress receives live lines (which case, pass or fail); may be nil.
+	Progress io.Writer
+	// WorkDir holds the initramfs; "" means a temporary folder.
+	WorkDir string
+}
+
+// Report of one VM run.
+type Report struct {
+	Arch    string
+	Suite   string
+	Results []*conformance.Result
+	Elapsed time.Duration
+	// Tail is the end of the console, for hangs, panics and guest errors.
+	Tail []string
+}
+
+// Passed and Failed count cases; known failures are neither.
+func (r *Report) Counts() (passed, failed, known int) {
+	for _, res := range r.Results {
+		switch {
+		case res.Passed:
+			passed++
+		case res.Known != "":
+			known++
+		default:
+			failed++
+		}
+	}
+	return
+}
+
+const tailLines = 40
+
+// Run boots the VM and runs every case in it. The report holds a result
+// for every case: a case the guest never reported is a failure. The error
+// is non-nil when the VM did not finish normally (hang, panic, guest
+// error), and the report's Tail then shows the console's end.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	vm := cfg.Arch.VM
+	if vm == nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Arch.Name, ErrNoVM)
+	}
+	suite := cfg.Suite
+	if suite == "" {
+		suite = vm.Kernels[0]
+	}
+	rep := &Report{Arch: cfg.Arch.Name, Suite: suite}
+	dir := cfg.WorkDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "usdtspec-vm-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	initrd := filepath.Join(dir, fmt.Sprintf("initramfs-%s-%s.cpio", cfg.Arch.Name, suite))
+	f, err := os.Create(initrd)
+	if err != nil {
+		return nil, err
+	}
+	sysroot := "/"
+	if vm.Triple != "" {
+		sysroot = "/usr/" + vm.Triple
+	}
+	err = buildInitramfs(f, cfg.Init, cfg.Cases, sysroot)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("initramfs: %w", err)
+	}
+
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = 2*time.Minute + time.Duration(len(cfg.Cases))*20*time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	args := append([]string{}, vm.Args...)
+	args = append(args, "-smp", "1", "-m", vm.Memory, "-nographic", "-no-reboot", "-nodefaults",
+		"-serial", "mon:stdio", "-kernel", cfg.Kernel, "-initrd", initrd,
+		"-append", "console="+vm.Console+" rdinit=/init panic=-1 quiet")
+	cmd := exec.CommandContext(ctx, vm.QEMU, args...)
+	cmd.Stdin = nil
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = cmd.Stdout
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", vm.QEMU, err)
+	}
+	done, guestErr, panicked := false, "", false
+	byName := map[string]*conformance.Result{}
+	// The whole console is kept beside the initramfs.
+	logFile, err := os.Create(filepath.Join(dir, fmt.Sprintf("console-%s-%s.log", cfg.Arch.Name, suite)))
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	sc := bufio.NewScanner(io.TeeReader(out, logFile))
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if i := strings.Index(line, "USDTSPEC-"); i > 0 {
+			line = line[i:] // after kernel messages on the same line
+		}
+		switch {
+		case strings.HasPrefix(line, markResult):
+			var r conformance.Result
+			if err := json.Unmarshal([]byte(line[len(markResult):]), &r); err == nil {
+				byName[r.Case] = &r
+			}
+			continue
+		case strings.HasPrefix(line, markProgress):
+			if cfg.Progress != nil {
+				fmt.Fprintf(cfg.Progress, "[%s %s] %s\n", cfg.Arch.Name, suite, line[len(markProgress):])
+			}
+			continue
+		case line == markDone:
+			done = true
+		case strings.HasPrefix(line, markError):
+			guestErr = line[len(markError):]
+		case strings.Contains(line, "Kernel panic"):
+			panicked = true
+		}
+		rep.Tail = append(rep.Tail, line)
+		if len(rep.Tail) > tailLines {
+			rep.Tail = rep.Tail[1:]
+		}
+	}
+	waitErr := cmd.Wait()
+	rep.Elapsed = time.Since(start)
+
+	for _, c := range cfg.Cases {
+		r, ok := byName[c.Name()]
+		if !ok {
+			r = &conformance.Result{Case: c.Name(), Known: c.KnownFailure(),
+				Failures: []conformance.Failure{{Arg: -1, Probe: c.Name(), Reason: "no result from the VM"}}}
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return rep, fmt.Errorf("%s %s: %w after %v", cfg.Arch.Name, suite, ErrHang, timeout)
+	case panicked:
+		return rep, fmt.Errorf("%s %s: %w", cfg.Arch.Name, suite, ErrPanic)
+	case guestErr != "":
+		return rep, fmt.Errorf("%s %s: %w: %s", cfg.Arch.Name, suite, ErrGuest, guestErr)
+	case !done:
+		return rep, fmt.Errorf("%s %s: %w (qemu: %v)", cfg.Arch.Name, suite, ErrIncomplete, waitErr)
+	}
+	return rep, nil
+}
+
+//go:embed fetch-kernel.sh
+var fetchKernelScript string
+
+// Kernel returns the path of Debian's kernel image for the arch and suite
+// under cacheDir, fetching it (apt-get download into a private apt root)
+// when it is not there yet.
+func Kernel(ctx context.Context, cacheDir string, a *arch.Arch, suite string, log io.Writer) (string, error) {
+	if a.VM == nil {
+		return "", fmt.Errorf("%s: %w", a.Name, ErrNoVM)
+	}
+	if suite == "" {
+		suite = a.VM.Kernels[0]
+	}
+	known := false
+	for _, s := range a.VM.Kernels {
+		known = known || s == suite
+	}
+	if !known {
+		return "", fmt.Errorf("%s: no kernel recipe for suite %q (have %s)", a.Name, suite, strings.Join(a.VM.Kernels, ", "))
+	}
+	dir := filepath.Join(cacheDir, a.VM.DebArch+"-"+suite)
+	image := filepath.Join(dir, "vmlinuz")
+	if _, err := os.Stat(image); err == nil {
+		return image, nil
+	}
+	cmd := exec.CommandContext(ctx, "bash", "-c", fetchKernelScript, "fetch-kernel.sh", a.VM.DebArch, suite, dir)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("fetching the %s %s kernel: %w", a.VM.DebArch, suite, err)
+	}
+	return image, nil
+}
