@@ -11,7 +11,17 @@ FUZZTIME  ?= 15s
 MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 CASES     := build/conformance/cases.list
 
-.PHONY: all build run test vet fuzz bench corpus generate conformance clean
+# QEMU guests: the (arch, kernel) matrix, and the GOARCH of each arch's
+# guest (the cross-built cases live in build/conformance-GOARCH/).
+VM_MATRIX  ?= amd64:bookworm,amd64:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm
+VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le
+VM_GOARCH_ppc64 := ppc64le
+ARCH      ?= arm64
+VM_CASES  := build/conformance-{goarch}/cases.list
+KERNEL_DIR := .cache/vm/kernels
+
+.PHONY: all build run test vet fuzz bench corpus generate conformance clean \
+	vm-init vm-tools conformance-vm conformance-matrix FORCE
 
 all: build
 
@@ -43,6 +53,27 @@ vet:
 test: vet
 	$(GO) test ./...
 	$(MAKE) --no-print-directory conformance
+	@if command -v qemu-system-aarch64 >/dev/null; then \
+	  $(MAKE) --no-print-directory conformance-matrix; \
+	else \
+	  echo "conformance-matrix: skipped: no QEMU (bash vm/install-tools.sh installs it)"; \
+	fi
+
+# Static usdtspec binaries, the /init of the QEMU guests.
+vm-init: $(addprefix bin/usdtspec-linux-,$(VM_GOARCHES))
+bin/usdtspec-linux-%: FORCE
+	CGO_ENABLED=0 GOARCH=$* $(GO) build -o $@ ./cmd/usdtspec
+
+vm-tools:
+	bash vm/install-tools.sh
+
+# One VM: make conformance-vm ARCH=s390x [KERNEL=bookworm]
+conformance-vm: build vm-init conformance-cases-$(or $(VM_GOARCH_$(ARCH)),$(ARCH))
+	$(BIN) conform --vm $(ARCH)$(if $(KERNEL),:$(KERNEL)) --kernel-dir $(KERNEL_DIR) --cases '$(VM_CASES)'
+
+# Every (arch, kernel) VM in turn, then one row per VM and the total.
+conformance-matrix: build vm-init conformance-cases-cross
+	$(BIN) conform --vm $(VM_MATRIX) --kernel-dir $(KERNEL_DIR) --cases '$(VM_CASES)'
 
 # Every fuzz target for a short while; no panics allowed.
 fuzz:
@@ -62,6 +93,9 @@ bench: build
 
 include testdata/probes.mk
 include testdata/conformance.mk
+include testdata/conformance-cross.mk
+
+FORCE:
 
 clean:
 	rm -rf bin build

@@ -5,9 +5,9 @@
 # usage: bash vm/fetch-kernel.sh DEBARCH SUITE OUTDIR
 #        DEBARCH: amd64 arm64 s390x riscv64 ppc64el     SUITE: bookworm, sid, ...
 #
-# output: OUTDIR/vmlinuz   the kernel image, as the package ships it (bzImage,
-#                          gzip'd Image, s390 image, riscv Image/PE, ppc64 ELF
-#                          vmlinux), for QEMU's -kernel
+# output: OUTDIR/vmlinuz   the kernel image, as the package ships it (x86
+#                          bzImage, arm64 Image, s390 image, riscv64 Image with
+#                          a PE header, ppc64 ELF vmlinux), for QEMU's -kernel
 #         OUTDIR/config    the kernel's build config, when a package has one
 #         OUTDIR/version   what was fetched, one "KEY VALUE..." a line:
 #                            image PACKAGE VERSION     (the package with the image)
@@ -19,8 +19,10 @@
 #
 # How: a private apt root per SUITE and DEBARCH under the cache directory
 # (own apt.conf, sources.list, lists, cache, empty dpkg status;
-# APT::Architectures is DEBARCH alone), with the host's Debian mirror and
-# signed by the host's debian-archive-keyring; the host's apt and dpkg
+# APT::Architectures is DEBARCH alone), with "SUITE main" from the host's
+# Debian mirror (not -updates or -security), signed-by the host's
+# debian-archive-keyring (check-valid-until=no for sid, whose Release can be
+# "expired" on a mirror; the signature is still checked); the host's apt and dpkg
 # configuration is never touched (no dpkg --add-architecture). The kernel is
 # resolved from the architecture's meta package every time (Debian drops
 # superseded ABI packages), following Depends on linux-image-*,
@@ -87,8 +89,8 @@ KEYRING=${KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 # (Without HOME, bash's ~ is the user's home from the password database.)
 CACHE=${USDTSPEC_APT_CACHE:-${XDG_CACHE_HOME:-${HOME:-$(echo ~)}/.cache}/usdtspec/apt}
 R=$CACHE/$SUITE-$DEBARCH
-mkdir -p "$R"/lists/partial "$R"/cache/archives/partial "$R"/apt.conf.d "$R"/sources.list.d "$R"/prefs.d "$R"/debs "$OUTDIR" \
-  || die "cannot create $R or $OUTDIR"
+mkdir -p "$R"/lists/partial "$R"/cache/archives/partial "$R"/apt.conf.d "$R"/sources.list.d "$R"/prefs.d "$R"/debs \
+  || die "cannot create $R"
 R=$(cd "$R" && pwd)
 
 # One fetch per apt root at a time.
@@ -103,12 +105,14 @@ printf 'deb [%s] %s %s main\n' "$opts" "$MIRROR" "$SUITE" > "$R/sources.list.new
 : > "$R/status"
 cat > "$R/apt.conf.new" <<EOF
 Dir::State "$R"; Dir::State::lists "$R/lists"; Dir::State::status "$R/status";
-Dir::Cache "$R/cache"; Dir::Cache::pkgcache "pkgcache.bin"; Dir::Cache::srcpkgcache "srcpkgcache.bin";
+Dir::Cache "$R/cache"; Dir::Cache::pkgcache "pkgcache.bin"; Dir::Cache::srcpkgcache "";
 Dir::Etc::SourceList "$R/sources.list"; Dir::Etc::SourceParts "$R/sources.list.d";
 Dir::Etc::Preferences "$R/prefs"; Dir::Etc::PreferencesParts "$R/prefs.d";
 Dir::Etc::Parts "$R/apt.conf.d"; Dir::Etc::Main "$R/apt.conf.d/none";
 APT::Architecture "$DEBARCH"; APT::Architectures { "$DEBARCH"; };
 APT::Get::List-Cleanup "false"; Acquire::Languages "none";
+// Keep the lists compressed as downloaded (about 10 MB instead of 60).
+Acquire::GzipIndexes "true";
 // No _apt download sandbox: the private root belongs to the caller.
 APT::Sandbox::User "root";
 EOF
@@ -138,7 +142,7 @@ lists_fresh() {
 # field PKG FIELD: one field of PKG's candidate version.
 field() {
   apt-cache show --no-all-versions "$1" 2>/dev/null |
-    awk -v f="$2" 'index($0, f ": ") == 1 { print substr($0, length(f) + 3); exit }'
+    awk -v f="$2" 'index($0, f ": ") == 1 { print substr($0, length(f) + 3); exit }' || true
 }
 # kernel_deps PKG: the kernel packages PKG depends on (first alternative
 # that is one), one a line.
@@ -175,11 +179,14 @@ config_in() {
   find "$1" -type f \( -name 'config-*' -o -name config \) -size +10k 2>/dev/null | sort | head -1
 }
 
+# The binary cache (about 50 MB) only speeds up the apt-cache calls of one
+# run; the lists stay, for incremental updates.
 WORK=$(mktemp -d "$R/work.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK" "$R/cache/pkgcache.bin"' EXIT
 
 # resolve: breadth-first from META; sets IMG, IMG_PKG, CFG, CFG_PKG.
-# Returns 1 when a download failed (stale lists), 2 when nothing was found.
+# Returns 1 when a download failed (stale lists?), 2 when no package had an
+# image, 3 when META is not in the lists.
 resolve() {
   local queue=("$META") seen=" " p v n=0 d
   IMG= IMG_PKG= CFG= CFG_PKG= VISITED=
@@ -216,7 +223,9 @@ resolve() {
 lists_fresh || apt_update
 st=0; resolve || st=$?
 if { [ $st = 1 ] || [ $st = 3 ]; } && [ $UPDATED = 0 ]; then
-  # A package of the lists may have left the archive, or the lists are old.
+  # A package of the lists may have left the archive, or the lists are old
+  # or damaged: fetch them anew.
+  rm -rf "$R"/lists/*InRelease "$R"/lists/*Packages* "$R"/cache/*.bin
   apt_update
   rm -rf "$WORK/x"
   st=0; resolve || st=$?
@@ -224,12 +233,12 @@ fi
 case $st in
   0) ;;
   1) cat "$R/download.log" >&2; die "apt-get download failed for $SUITE/$DEBARCH (apt root $R)" ;;
-  3) compgen -G "$R/lists/*_Packages*" >/dev/null ||
-       die "no package lists for $SUITE/$DEBARCH from $MIRROR: apt-get update failed (see $R/update.log)"
-     if compgen -G "$R/lists/*InRelease" >/dev/null &&
+  3) if compgen -G "$R/lists/*InRelease" >/dev/null &&
         ! grep -h '^Architectures:' "$R"/lists/*InRelease | grep -qw "$DEBARCH"; then
-       die "$SUITE has no $DEBARCH packages on $MIRROR (riscv64 is in sid, not bookworm)"
+       die "$SUITE has no $DEBARCH packages on $MIRROR$([ "$DEBARCH" != riscv64 ] || echo ' (riscv64 is in sid, not bookworm)')"
      fi
+     compgen -G "$R/lists/*_Packages*" >/dev/null ||
+       die "no package lists for $SUITE/$DEBARCH from $MIRROR: apt-get update failed (see $R/update.log)"
      die "$META not found for $DEBARCH in $SUITE (see $R/update.log)" ;;
   *) die "no vmlinuz/vmlinux image found following Depends from $META in $SUITE/$DEBARCH (visited:$VISITED)" ;;
 esac
@@ -240,6 +249,7 @@ case $(basename "$IMG") in
   *) REL=$(basename "$(dirname "$IMG")") ;;
 esac
 
+mkdir -p "$OUTDIR" || die "cannot create $OUTDIR"
 {
   echo "image $IMG_PKG"
   [ -z "$CFG" ] || echo "config $CFG_PKG"

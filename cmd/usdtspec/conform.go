@@ -25,7 +25,7 @@ VM flags (run the cases in QEMU guests instead of natively):
                       next to this executable; {goarch} is replaced)
   --kernel-dir DIR    kernel cache (default .cache/vm/kernels)
   --vm-keep DIR       keep each VM's initramfs and console log there
-LIST may contain {arch}, replaced by each VM's architecture.
+LIST may contain {arch} or {goarch}, replaced by each VM's architecture.
 `
 
 func conform(args []string, stdout, stderr io.Writer) int {

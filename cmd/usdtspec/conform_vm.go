@@ -122,7 +122,8 @@ func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stder
 	var cases []conformance.Case
 	if list != "" {
 		var err error
-		if cases, err = readCaseList(strings.ReplaceAll(list, "{arch}", a.Name)); err != nil {
+		path := strings.NewReplacer("{arch}", a.Name, "{goarch}", a.VM.GOARCH).Replace(list)
+		if cases, err = readCaseList(path); err != nil {
 			return nil, err
 		}
 	} else {
