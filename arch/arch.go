@@ -53,7 +53,28 @@ type Operand struct {
 	Scale  uint8    // SIB: 1, 2, 4 or 8
 	Offset int64    // Deref, SIB: displacement, all terms folded
 	Value  uint64   // Const: two's complement bits of the immediate
+
+	// Symbol, when set, names a symbol whose address (or GOT slot, see
+	// SymbolRef) the compiler adds to Offset: "8+sym(%rbp)" has Symbol
+	// "sym" and Offset 8. The grammar only names it; the compiler
+	// resolves it from the ELF file's symbol tables.
+	Symbol    string
+	SymbolRef SymbolRef
+	// PCRelative: Base is the instruction pointer and the address is
+	// relative to the probe's own address (x86-64 "sym(%rip)"). While a
+	// uprobe handler runs, pt_regs' instruction pointer is the probe's
+	// address, so the compiler makes Offset the distance from the probe.
+	PCRelative bool
 }
+
+// SymbolRef says what of a symbol an operand uses.
+type SymbolRef uint8
+
+const (
+	SymbolAddress SymbolRef = iota // the symbol's address: "sym"
+	SymbolGOTSlot                  // the address of its GOT slot: "sym@GOTPCREL"
+	SymbolLow12                    // the low 12 bits of its address: ":lo12:sym"
+)
 
 // Arg is one argument of a probe: the size prefix and the parsed operand.
 type Arg struct {

@@ -35,8 +35,19 @@ func ParseImmediate(s string) (uint64, error) {
 // ("16", "-8", "8+16", "-8-4", "0x10-4") into one value. A term that is a
 // name ("gi", "4+t1", "x@GOTPCREL") makes the operand symbolic.
 func ParseDisplacement(s string) (int64, error) {
+	sym, _, off, err := ParseSymbolicDisplacement(s)
+	if err == nil && sym != "" {
+		return 0, fmt.Errorf("%w: displacement %q names a symbol", ErrSymbolic, s)
+	}
+	return off, err
+}
+
+// ParseSymbolicDisplacement is ParseDisplacement allowing one added
+// symbol term: "8+sym", "sym+8", "counter.0", "x@GOTPCREL". It returns the
+// symbol, its "@" suffix (without the "@") and the sum of the numbers.
+func ParseSymbolicDisplacement(s string) (sym, suffix string, off int64, err error) {
 	if s == "" {
-		return 0, nil
+		return "", "", 0, nil
 	}
 	var sum int64
 	for i := 0; i < len(s); {
@@ -47,12 +58,12 @@ func ParseDisplacement(s string) (int64, error) {
 			i++
 		case '+':
 			if i == 0 {
-				return 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+				return "", "", 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
 			}
 			i++
 		default:
 			if i != 0 {
-				return 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+				return "", "", 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
 			}
 		}
 		j := i
@@ -60,15 +71,20 @@ func ParseDisplacement(s string) (int64, error) {
 			j++
 		}
 		term := s[i:j]
+		i = j
 		if !isNumber(term) {
-			if isSymbolStart(term) {
-				return 0, fmt.Errorf("%w: displacement %q names a symbol", ErrSymbolic, s)
+			if !isSymbolStart(term) || !isSymbolText(term) {
+				return "", "", 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
 			}
-			return 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+			if sym != "" || sign < 0 {
+				return "", "", 0, fmt.Errorf("%w: displacement %q is not one added symbol and numbers", ErrSymbolic, s)
+			}
+			sym, suffix, _ = strings.Cut(term, "@")
+			continue
 		}
 		u, err := strconv.ParseUint(term, 0, 64)
 		if err != nil || u > 1<<63 || (u == 1<<63 && sign > 0) {
-			return 0, fmt.Errorf("%w: displacement %q does not fit in 64 bits", ErrRange, s)
+			return "", "", 0, fmt.Errorf("%w: displacement %q does not fit in 64 bits", ErrRange, s)
 		}
 		v := sign * int64(u)
 		if u == 1<<63 {
@@ -76,12 +92,26 @@ func ParseDisplacement(s string) (int64, error) {
 		}
 		next := sum + v
 		if (v > 0 && next < sum) || (v < 0 && next > sum) {
-			return 0, fmt.Errorf("%w: displacement %q overflows 64 bits", ErrRange, s)
+			return "", "", 0, fmt.Errorf("%w: displacement %q overflows 64 bits", ErrRange, s)
 		}
 		sum = next
-		i = j
 	}
-	return sum, nil
+	return sym, suffix, sum, nil
+}
+
+// isSymbolText reports whether s is made of symbol characters and
+// "@suffix" relocation operators.
+func isSymbolText(s string) bool {
+	if strings.HasSuffix(s, "@") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '.' || c == '$' || c == '@' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // isNumber reports whether s is a decimal or 0x-hex literal without sign.

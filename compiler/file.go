@@ -57,7 +57,10 @@ type Probe struct {
 // Argument is one compiled argument, or the reason it did not compile.
 type Argument struct {
 	arch.Arg
-	Err error // *ArgError
+	// SymbolAddress is the resolved address of Arg.Symbol (or of its GOT
+	// slot); Offset already includes it.
+	SymbolAddress uint64
+	Err           error // *ArgError
 }
 
 // ArgError names the argument that did not compile.
@@ -122,6 +125,7 @@ func Read(r io.ReaderAt) (*File, error) {
 	// per function): each distinct string is compiled once and its
 	// arguments shared, read-only, by every call site that has it.
 	compiled := map[string][]Argument{}
+	syms := &symbols{ef: ef}
 	f.Probes = make([]Probe, 0, countNotes(data, ef.ByteOrder, int(sec.Addralign)))
 	f.NoteErrors = parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), func(n rawNote) bool {
 		p := Probe{
@@ -148,7 +152,7 @@ func Read(r io.ReaderAt) (*File, error) {
 			args = f.compile(n.Args)
 			compiled[n.Args] = args
 		}
-		p.Arguments = args
+		p.Arguments = f.resolveSymbols(args, p.PC, syms)
 		f.Probes = append(f.Probes, p)
 		return true
 	})
@@ -199,6 +203,32 @@ func (f *File) locate(p *Probe, segs []segment) error {
 		p.SemaphoreOffset = off
 	}
 	return errors.Join(errs...)
+}
+
+// resolveSymbols returns args with their symbols resolved for the call
+// site at pc: a copy when any argument is symbolic (PC-relative ones
+// differ per call site), args itself otherwise.
+func (f *File) resolveSymbols(args []Argument, pc uint64, syms *symbols) []Argument {
+	var out []Argument
+	for i := range args {
+		if args[i].Err != nil || args[i].Symbol == "" {
+			continue
+		}
+		if out == nil {
+			out = append([]Argument(nil), args...)
+		}
+		a := &out[i]
+		addr, err := syms.resolve(&a.Arg, pc, f.Type)
+		if err != nil {
+			a.Err = &ArgError{Index: i, Operand: a.Text, Err: err}
+			continue
+		}
+		a.SymbolAddress = addr
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // compile parses every argument of a call site with the file's grammar.

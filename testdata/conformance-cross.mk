@@ -86,8 +86,8 @@ CONFX_S390X_COUNT :=
 # confx_text ARCH LINK: the -Ttext-segment flag of the next executable
 # (s390x static only; empty elsewhere). Expanded inside $(eval), after
 # CONFX_S390X_COUNT has grown by one word for this executable.
-confx_text = $(if $(and $(filter s390x,$(1)),$(filter static,$(2))),-Wl$(,)-Ttext-segment=0x$(word $(words $(CONFX_S390X_COUNT)),$(CONFX_S390X_SLOTS))000000)
-, := ,
+confx_text = $(if $(and $(filter s390x,$(1)),$(filter static,$(2))),-Wl$(CONFX_COMMA)-Ttext-segment=0x$(word $(words $(CONFX_S390X_COUNT)),$(CONFX_S390X_SLOTS))000000)
+CONFX_COMMA := ,
 
 # confx_lib ARCH CASE OPT
 define confx_lib

@@ -109,9 +109,17 @@ func parseMemory(op string) (arch.Operand, error) {
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
-	disp, err := arch.ParseDisplacement(dispText)
+	sym, suffix, disp, err := arch.ParseSymbolicDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
+	}
+	ref := arch.SymbolAddress
+	switch suffix {
+	case "":
+	case "GOTPCREL":
+		ref = arch.SymbolGOTSlot
+	default:
+		return arch.Operand{}, fmt.Errorf("%w: relocation @%s in %q", arch.ErrSymbolic, suffix, op)
 	}
 	if parts[0] == "" {
 		if len(parts) == 1 {
@@ -124,12 +132,19 @@ func parseMemory(op string) (arch.Operand, error) {
 		return arch.Operand{}, err
 	}
 	if base.Offset == ptRegs["rip"] {
-		// pt_regs.ip is the probe's own address, not the next
-		// instruction's, so a rip-relative displacement would be off.
-		return arch.Operand{}, fmt.Errorf("%w: rip-relative address %q", arch.ErrUnsupported, op)
+		// A rip-relative address is relative to the next instruction
+		// of the asm statement that holds it, not to the probe: only a
+		// symbol, whose address the compiler knows, says where it is.
+		if sym == "" || len(parts) != 1 {
+			return arch.Operand{}, fmt.Errorf("%w: rip-relative address without a symbol %q", arch.ErrUnsupported, op)
+		}
+		return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp, Symbol: sym, SymbolRef: ref, PCRelative: true}, nil
+	}
+	if ref == arch.SymbolGOTSlot {
+		return arch.Operand{}, fmt.Errorf("%w: @GOTPCREL without %%rip in %q", arch.ErrSyntax, op)
 	}
 	if len(parts) == 1 {
-		return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp}, nil
+		return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp, Symbol: sym}, nil
 	}
 	index, err := register(parts[1])
 	if err != nil {
@@ -144,7 +159,7 @@ func parseMemory(op string) (arch.Operand, error) {
 			return arch.Operand{}, fmt.Errorf("%w: scale %q (want 1, 2, 4 or 8)", arch.ErrSyntax, parts[2])
 		}
 	}
-	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp}, nil
+	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp, Symbol: sym}, nil
 }
 
 func isDigits(s string) bool {

@@ -74,6 +74,16 @@ func TestParseArg(t *testing.T) {
 		{"8@$18446744073709551615", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Const, Value: 1<<64 - 1}}},
 		{"8@$0xdeadbeef", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Const, Value: 0xdeadbeef}}},
 		{"4@$-1", arch.Arg{Size: 4, Operand: arch.Operand{Kind: arch.Const, Value: 1<<64 - 1}}},
+		// Symbolic operands: the grammar names the symbol, the compiler
+		// resolves it.
+		{"-4@gi(%rip)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "gi", PCRelative: true}}},
+		{"-8@counter.0(%rip)", arch.Arg{Size: 8, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "counter.0", PCRelative: true}}},
+		{"-1@4+t1(%rip)", arch.Arg{Size: 1, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "t1", Offset: 4, PCRelative: true}}},
+		{"-2@table+6(%rip)", arch.Arg{Size: 2, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "table", Offset: 6, PCRelative: true}}},
+		{"8@ext_var@GOTPCREL(%rip)", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "ext_var", SymbolRef: arch.SymbolGOTSlot, PCRelative: true}}},
+		{"8f@gd(%rip)", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "gd", PCRelative: true}}},
+		{"2@g_table(%rdi,%rdi)", arch.Arg{Size: 2, Operand: arch.Operand{Kind: arch.SIB, Base: reg("rdi", offRDI), Index: reg("rdi", offRDI), Scale: 1, Symbol: "g_table"}}},
+		{"-4@8+arr(%rax)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rax", offRAX), Symbol: "arr", Offset: 8}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -94,12 +104,13 @@ func TestParseArgErrors(t *testing.T) {
 		in   string
 		want error
 	}{
-		{"-4@gi(%rip)", arch.ErrSymbolic},
-		{"-8@counter.0(%rip)", arch.ErrSymbolic},
-		{"-1@4+t1(%rip)", arch.ErrSymbolic},
-		{"8@ext_var@GOTPCREL(%rip)", arch.ErrSymbolic},
-		{"8f@gd(%rip)", arch.ErrSymbolic},
 		{"8@$sym", arch.ErrSymbolic},
+		{"-4@gi@GOTOFF(%rip)", arch.ErrSymbolic},
+		{"-4@-gi(%rip)", arch.ErrSymbolic},
+		{"-4@a+b(%rip)", arch.ErrSymbolic},
+		{"8@ext@GOTPCREL(%rax)", arch.ErrSyntax},
+		{"8@(%rip)", arch.ErrUnsupported},
+		{"8@sym(%rip,%rax,2)", arch.ErrUnsupported},
 		{"8@8(%rip)", arch.ErrUnsupported},
 		{"8@(,%rax,8)", arch.ErrUnsupported},
 		{"-2@%ah", arch.ErrUnsupported},

@@ -189,6 +189,8 @@ type jsonArg struct {
 	Scale          uint8       `json:"scale"`
 	Offset         int64       `json:"offset"`
 	Value          json.Number `json:"value"`
+	Symbol         string      `json:"symbol,omitempty"`
+	SymbolAddress  uint64      `json:"symbol_address,omitempty"`
 	Error          string      `json:"error"`
 }
 
@@ -235,6 +237,7 @@ func argJSON(a *compiler.Argument) jsonArg {
 		return ja
 	}
 	ja.Kind = a.Kind.String()
+	ja.Symbol, ja.SymbolAddress = a.Symbol, a.SymbolAddress
 	switch a.Kind {
 	case arch.Const:
 		ja.Value = json.Number(decodedValue(&a.Arg))
@@ -300,10 +303,18 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 		b = append(b, p.Args...)
 		b = append(b, '\n')
 		w.Write(b)
-		block, ok := blocks[p.Args]
+		key := p.Args
+		for _, a := range p.Arguments {
+			if a.PCRelative {
+				// Resolved per call site: the offset depends on the pc.
+				key += "\x00" + strconv.FormatUint(p.PC, 16)
+				break
+			}
+		}
+		block, ok := blocks[key]
 		if !ok {
 			block = argumentBlock(f, p, o.layout)
-			blocks[p.Args] = block
+			blocks[key] = block
 		}
 		w.Write(block)
 		if p.Err != nil {
@@ -355,9 +366,15 @@ func writeArg(w io.Writer, i int, a *compiler.Argument) {
 	case arch.Reg:
 		fmt.Fprintf(w, "%s@pt_regs+%d\n", a.Base.Name, a.Base.Offset)
 	case arch.Deref:
-		fmt.Fprintf(w, "*(%s@pt_regs+%d %+d)\n", a.Base.Name, a.Base.Offset, a.Offset)
+		fmt.Fprintf(w, "*(%s@pt_regs+%d %+d)", a.Base.Name, a.Base.Offset, a.Offset)
 	case arch.SIB:
-		fmt.Fprintf(w, "*(%s@pt_regs+%d + %s@pt_regs+%d*%d %+d)\n",
+		fmt.Fprintf(w, "*(%s@pt_regs+%d + %s@pt_regs+%d*%d %+d)",
 			a.Base.Name, a.Base.Offset, a.Index.Name, a.Index.Offset, a.Scale, a.Offset)
+	}
+	if a.Kind == arch.Deref || a.Kind == arch.SIB {
+		if a.Symbol != "" {
+			fmt.Fprintf(w, "  [%s at %#x]", a.Symbol, a.SymbolAddress)
+		}
+		fmt.Fprintln(w)
 	}
 }

@@ -1,0 +1,130 @@
+package compiler
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+
+	"github.com/usdtspec/usdtspec/arch"
+)
+
+// Sentinel errors of symbol resolution; each also wraps arch.ErrSymbolic.
+var (
+	// ErrSymbolNotFound: the symbol is in no symbol table (a stripped
+	// file, or an assembler-local label such as .LC0).
+	ErrSymbolNotFound = errors.New("symbol not found")
+	// ErrSymbolAmbiguous: several symbols of that name have different
+	// addresses (two static variables of one name in different files).
+	ErrSymbolAmbiguous = errors.New("ambiguous symbol")
+	// ErrNoGOTSlot: no dynamic relocation says where the symbol's GOT
+	// slot is.
+	ErrNoGOTSlot = errors.New("no GOT slot")
+	// ErrAbsoluteAddress: a symbol's absolute address is used in a
+	// position-independent file, where it moves with the load address.
+	ErrAbsoluteAddress = errors.New("absolute symbol address in a position-independent file")
+)
+
+// symbols resolves operand symbols of one ELF file; it reads the tables
+// on first use.
+type symbols struct {
+	ef      *elf.File
+	loaded  bool
+	hasTab  bool
+	addrs   map[string][]uint64 // defined symbols by name, distinct addresses
+	gotSlot map[string]uint64   // GOT slot address by symbol name
+}
+
+func (s *symbols) load() {
+	if s.loaded {
+		return
+	}
+	s.loaded = true
+	s.addrs = map[string][]uint64{}
+	add := func(syms []elf.Symbol) {
+		for _, sym := range syms {
+			if sym.Section == elf.SHN_UNDEF || sym.Name == "" {
+				continue
+			}
+			switch elf.ST_TYPE(sym.Info) {
+			case elf.STT_SECTION, elf.STT_FILE, elf.STT_TLS:
+				continue
+			}
+			seen := false
+			for _, a := range s.addrs[sym.Name] {
+				seen = seen || a == sym.Value
+			}
+			if !seen {
+				s.addrs[sym.Name] = append(s.addrs[sym.Name], sym.Value)
+			}
+		}
+	}
+	if syms, err := s.ef.Symbols(); err == nil {
+		s.hasTab = true
+		add(syms)
+	}
+	dyn, _ := s.ef.DynamicSymbols()
+	add(dyn)
+	s.gotSlot = map[string]uint64{}
+	// A GOT slot is the target of a dynamic relocation naming the
+	// symbol (GLOB_DAT, or a plain 64-bit one); any relocation type will
+	// do, so nothing here depends on the architecture.
+	for _, sec := range s.ef.Sections {
+		if sec.Type != elf.SHT_RELA || sec.Flags&elf.SHF_ALLOC == 0 || s.ef.Class != elf.ELFCLASS64 {
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			continue
+		}
+		for off := 0; off+24 <= len(data); off += 24 {
+			r := s.ef.ByteOrder.Uint64(data[off:])
+			idx := s.ef.ByteOrder.Uint64(data[off+8:]) >> 32
+			if idx == 0 || int(idx) > len(dyn) {
+				continue
+			}
+			name := dyn[idx-1].Name // DynamicSymbols drops the null symbol
+			if _, ok := s.gotSlot[name]; !ok {
+				s.gotSlot[name] = r
+			}
+		}
+	}
+}
+
+// resolve makes a symbolic operand concrete for the call site at pc.
+func (s *symbols) resolve(a *arch.Arg, pc uint64, fileType elf.Type) (uint64, error) {
+	s.load()
+	var addr uint64
+	switch a.SymbolRef {
+	case arch.SymbolGOTSlot:
+		slot, ok := s.gotSlot[a.Symbol]
+		if !ok {
+			return 0, fmt.Errorf("%w: %w: %s has no dynamic relocation", arch.ErrSymbolic, ErrNoGOTSlot, a.Symbol)
+		}
+		addr = slot
+	default:
+		addrs := s.addrs[a.Symbol]
+		switch {
+		case len(addrs) > 1:
+			return 0, fmt.Errorf("%w: %w: %s has %d addresses", arch.ErrSymbolic, ErrSymbolAmbiguous, a.Symbol, len(addrs))
+		case len(addrs) == 0 && !s.hasTab:
+			return 0, fmt.Errorf("%w: %w: %s (the file has no .symtab: stripped?)", arch.ErrSymbolic, ErrSymbolNotFound, a.Symbol)
+		case len(addrs) == 0:
+			return 0, fmt.Errorf("%w: %w: %s", arch.ErrSymbolic, ErrSymbolNotFound, a.Symbol)
+		}
+		addr = addrs[0]
+	}
+	switch {
+	case a.SymbolRef == arch.SymbolLow12:
+		a.Offset += int64(addr & 0xfff)
+	case a.PCRelative:
+		// pt_regs' instruction pointer is the probe's address while the
+		// handler runs: the operand is at (addr - pc) from it, wherever
+		// the file is loaded.
+		a.Offset += int64(addr - pc)
+	case fileType != elf.ET_EXEC:
+		return 0, fmt.Errorf("%w: %w: %s", arch.ErrSymbolic, ErrAbsoluteAddress, a.Symbol)
+	default:
+		a.Offset += int64(addr)
+	}
+	return addr, nil
+}
