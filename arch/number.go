@@ -13,7 +13,7 @@ func ParseImmediate(s string) (uint64, error) {
 	neg := strings.HasPrefix(s, "-")
 	digits := strings.TrimPrefix(s, "-")
 	if !isNumber(digits) {
-		if isSymbolStart(digits) {
+		if IsSymbolStart(digits) {
 			return 0, fmt.Errorf("%w: immediate %q names a symbol", ErrSymbolic, s)
 		}
 		return 0, fmt.Errorf("%w: bad immediate %q", ErrSyntax, s)
@@ -73,7 +73,7 @@ func ParseSymbolicDisplacement(s string) (sym, suffix string, off int64, err err
 		term := s[i:j]
 		i = j
 		if !isNumber(term) {
-			if !isSymbolStart(term) || !isSymbolText(term) {
+			if !IsSymbolStart(term) || !isSymbolText(term) {
 				return "", "", 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
 			}
 			if sym != "" || sign < 0 {
@@ -107,7 +107,7 @@ func isSymbolText(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c == '_' || c == '.' || c == '$' || c == '@' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		if !(c == '_' || c == '.' || c == '$' || c == '@' || IsLetter(c) || IsDigit(c)) {
 			return false
 		}
 	}
@@ -116,32 +116,25 @@ func isSymbolText(s string) bool {
 
 // isNumber reports whether s is a decimal or 0x-hex literal without sign.
 func isNumber(s string) bool {
-	if s == "" {
-		return false
-	}
 	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
 		s = s[2:]
 		for i := 0; i < len(s); i++ {
 			c := s[i] | 0x20
-			if !(s[i] >= '0' && s[i] <= '9' || c >= 'a' && c <= 'f') {
+			if !(IsDigit(s[i]) || c >= 'a' && c <= 'f') {
 				return false
 			}
 		}
 		return true
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return IsDigits(s)
 }
 
-// isSymbolStart reports whether s starts like an assembler symbol.
-func isSymbolStart(s string) bool {
+// IsSymbolStart reports whether s starts like an assembler symbol: with a
+// letter, '_', '.' or '$'.
+func IsSymbolStart(s string) bool {
 	if s == "" {
 		return false
 	}
 	c := s[0]
-	return c == '_' || c == '.' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	return c == '_' || c == '.' || c == '$' || IsLetter(c)
 }

@@ -87,7 +87,7 @@ KEYRING=${KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 [ -r "$KEYRING" ] || die "keyring $KEYRING not found (apt-get install debian-archive-keyring, or set KEYRING)"
 
 # (Without HOME, bash's ~ is the user's home from the password database.)
-CACHE=${USDTSPEC_APT_CACHE:-${XDG_CACHE_HOME:-${HOME:-$(echo ~)}/.cache}/usdtspec/apt}
+CACHE=${USDTSPEC_APT_CACHE:-${XDG_CACHE_HOME:-${HOME:-~}/.cache}/usdtspec/apt}
 R=$CACHE/$SUITE-$DEBARCH
 mkdir -p "$R"/lists/partial "$R"/cache/archives/partial "$R"/apt.conf.d "$R"/sources.list.d "$R"/prefs.d "$R"/debs \
   || die "cannot create $R"
@@ -158,8 +158,7 @@ fetch_one() {
   local p=$1 x=$2 deb st
   rm -f "$R"/debs/"${p}"_*.deb
   (cd "$R/debs" && apt-get download -q "$p" >"$R/download.log" 2>&1) || return 1
-  deb=$(ls "$R"/debs/"${p}"_*.deb 2>/dev/null | head -1)
-  [ -n "$deb" ] || return 1
+  deb=$(compgen -G "$R/debs/${p}_*.deb" | head -1) || return 1
   mkdir -p "$x"
   # tar exits 2 when a pattern matches nothing, which is expected here.
   set +e
@@ -189,7 +188,7 @@ trap 'rm -rf "$WORK" "$R/cache/pkgcache.bin"' EXIT
 # image, 3 when META is not in the lists.
 resolve() {
   local queue=("$META") seen=" " p v n=0 d
-  IMG= IMG_PKG= CFG= CFG_PKG= VISITED=
+  IMG='' IMG_PKG='' CFG='' CFG_PKG='' VISITED=''
   while [ ${#queue[@]} -gt 0 ] && [ $n -lt 12 ]; do
     p=${queue[0]}; queue=("${queue[@]:1}")
     case $seen in *" $p "*) continue ;; esac

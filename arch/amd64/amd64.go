@@ -62,7 +62,7 @@ func register(s string) (arch.Register, error) {
 		return arch.Register{}, fmt.Errorf("%w: %%st", arch.ErrFloatRegister)
 	}
 	for _, p := range floatPrefixes {
-		if rest, ok := strings.CutPrefix(name, p); ok && isDigits(strings.Trim(rest, "()")) {
+		if rest, ok := strings.CutPrefix(name, p); ok && arch.IsDigits(strings.Trim(rest, "()")) {
 			return arch.Register{}, fmt.Errorf("%w: %%%s", arch.ErrFloatRegister, name)
 		}
 	}
@@ -97,11 +97,10 @@ func parseOperand(op string) (arch.Operand, error) {
 
 // parseMemory parses disp(%base), (%base), disp(%base,%index[,scale]).
 func parseMemory(op string) (arch.Operand, error) {
-	open := strings.IndexByte(op, '(')
-	if open < 0 || strings.Count(op, "(") != 1 || strings.Count(op, ")") != 1 {
-		return arch.Operand{}, fmt.Errorf("%w: unbalanced parentheses in %q", arch.ErrSyntax, op)
+	dispText, inner, err := arch.CutParens(op)
+	if err != nil {
+		return arch.Operand{}, err
 	}
-	dispText, inner := op[:open], op[open+1:len(op)-1]
 	parts := strings.Split(inner, ",")
 	if len(parts) > 3 {
 		return arch.Operand{}, fmt.Errorf("%w: too many terms in %q", arch.ErrSyntax, op)
@@ -160,16 +159,4 @@ func parseMemory(op string) (arch.Operand, error) {
 		}
 	}
 	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp, Symbol: sym}, nil
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

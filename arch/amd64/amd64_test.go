@@ -1,12 +1,10 @@
 package amd64
 
 import (
-	"errors"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/archtest"
 )
 
 // x86_64 struct pt_regs offsets, written out from
@@ -32,10 +30,7 @@ func reg(name string, off uint16) arch.Register { return arch.Register{Name: nam
 // TestParseArg covers the operands gcc 12 and clang 14 emit for x86_64
 // (survey section 4.4) plus the forms the grammar must accept.
 func TestParseArg(t *testing.T) {
-	tests := []struct {
-		in   string
-		want arch.Arg
-	}{
+	archtest.CheckArgs(t, Arch, []archtest.ArgCase{
 		{"-4@%edi", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("edi", offRDI)}}},
 		{"-8@%rsi", arch.Arg{Size: 8, Signed: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("rsi", offRSI)}}},
 		{"-2@%dx", arch.Arg{Size: 2, Signed: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("dx", offRDX)}}},
@@ -84,26 +79,11 @@ func TestParseArg(t *testing.T) {
 		{"8f@gd(%rip)", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "gd", PCRelative: true}}},
 		{"2@g_table(%rdi,%rdi)", arch.Arg{Size: 2, Operand: arch.Operand{Kind: arch.SIB, Base: reg("rdi", offRDI), Index: reg("rdi", offRDI), Scale: 1, Symbol: "g_table"}}},
 		{"-4@8+arr(%rax)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rax", offRAX), Symbol: "arr", Offset: 8}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := arch.ParseArg(Arch, tt.in)
-			if err != nil {
-				t.Fatalf("ParseArg(%q): %v", tt.in, err)
-			}
-			tt.want.Text = tt.in
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("ParseArg(%q) mismatch (-want +got):\n%s", tt.in, diff)
-			}
-		})
-	}
+	})
 }
 
 func TestParseArgErrors(t *testing.T) {
-	tests := []struct {
-		in   string
-		want error
-	}{
+	archtest.CheckArgSentinels(t, Arch, []archtest.ArgSentinelCase{
 		{"8@$sym", arch.ErrSymbolic},
 		{"-4@gi@GOTOFF(%rip)", arch.ErrSymbolic},
 		{"-4@-gi(%rip)", arch.ErrSymbolic},
@@ -144,36 +124,16 @@ func TestParseArgErrors(t *testing.T) {
 		// libbpf's SIB pattern reads across this boundary; a whole
 		// argument list is never one operand here.
 		{"-8@(%rdx) -2@(%rcx,%rdi,2)", arch.ErrSyntax},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			_, err := arch.ParseArg(Arch, tt.in)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("ParseArg(%q) = %v, want an error wrapping %q", tt.in, err, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // TestSplitThenParse is libbpf's cross-argument SIB case: each operand
 // must come out on its own.
 func TestSplitThenParse(t *testing.T) {
-	in := "-4@(%rax) -8@(%rdx) -2@(%rcx,%rdi,2) -4@8(%rbp)"
-	var got []arch.Operand
-	for _, op := range arch.Split(in) {
-		a, err := arch.ParseArg(Arch, op)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, a.Operand)
-	}
-	want := []arch.Operand{
+	archtest.CheckNote(t, Arch, "-4@(%rax) -8@(%rdx) -2@(%rcx,%rdi,2) -4@8(%rbp)", []arch.Operand{
 		{Kind: arch.Deref, Base: reg("rax", offRAX)},
 		{Kind: arch.Deref, Base: reg("rdx", offRDX)},
 		{Kind: arch.SIB, Base: reg("rcx", offRCX), Index: reg("rdi", offRDI), Scale: 2},
 		{Kind: arch.Deref, Base: reg("rbp", offRBP), Offset: 8},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("mismatch (-want +got):\n%s", diff)
-	}
+	})
 }

@@ -1,5 +1,6 @@
 // Package archtest holds helpers for the architecture packages' tests
-// (arch/amd64, arch/arm64, arch/s390x): counting sentinel errors,
+// (arch/amd64, arch/arm64, arch/s390x, arch/riscv64, arch/ppc64): counting
+// sentinel errors, the table-driven runners of their parse tests,
 // checking a register table against the kernel's UAPI header, and the
 // common body of the operand fuzz targets.
 //
@@ -39,6 +40,178 @@ func Sentinels(err error) int {
 		}
 	}
 	return n
+}
+
+// The case types below are aliases of unnamed struct types, so that an
+// architecture's tables can list their cases positionally ({"x0", reg(x0)})
+// without go vet's check for unkeyed fields of imported struct types.
+
+// OperandCase is an operand and what the grammar must make of it.
+type OperandCase = struct {
+	Op   string
+	Want arch.Operand
+}
+
+// CheckOperands runs parse, a package's parseOperand, over cases: each
+// must parse to its Want.
+func CheckOperands(t *testing.T, parse func(string) (arch.Operand, error), cases []OperandCase) {
+	t.Helper()
+	for _, c := range cases {
+		got, err := parse(c.Op)
+		checkParsed(t, fmt.Sprintf("parseOperand(%q)", c.Op), c.Want, got, err)
+	}
+}
+
+// CheckRegisters runs parse, a package's parseOperand, over every entry
+// of table, written as text(name) says (nil: the name as it is): each must
+// parse to a Reg operand of that register.
+func CheckRegisters(t *testing.T, parse func(string) (arch.Operand, error), table arch.RegTable, text func(name string) string) {
+	t.Helper()
+	for name, off := range table {
+		op := name
+		if text != nil {
+			op = text(name)
+		}
+		got, err := parse(op)
+		want := arch.Operand{Kind: arch.Reg, Base: arch.Register{Name: name, Offset: off}}
+		checkParsed(t, fmt.Sprintf("parseOperand(%q)", op), want, got, err)
+	}
+}
+
+// checkParsed reports err, or else how got differs from want; call says
+// what returned them.
+func checkParsed[V any](t *testing.T, call string, want, got V, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s: %v", call, err)
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", call, diff)
+	}
+}
+
+// OperandErrorCase is an operand the grammar must reject, with the
+// sentinel the error wraps and a part of the message; an empty Mention
+// stands for the whole Op.
+type OperandErrorCase = struct {
+	Op      string
+	Want    error
+	Mention string
+}
+
+// CheckOperandErrors runs parse, a package's parseOperand, over cases:
+// each must fail with an error that wraps Want and no other sentinel and
+// names Mention, and come with a zero Operand.
+func CheckOperandErrors(t *testing.T, parse func(string) (arch.Operand, error), cases []OperandErrorCase) {
+	t.Helper()
+	for _, c := range cases {
+		got, err := parse(c.Op)
+		if err == nil {
+			t.Errorf("parseOperand(%q) = %+v, want error %v", c.Op, got, c.Want)
+			continue
+		}
+		if !errors.Is(err, c.Want) {
+			t.Errorf("parseOperand(%q) error %q does not wrap %q", c.Op, err, c.Want)
+		}
+		if n := Sentinels(err); n != 1 {
+			t.Errorf("parseOperand(%q) error %q wraps %d sentinels, want 1", c.Op, err, n)
+		}
+		mention := c.Mention
+		if mention == "" {
+			mention = c.Op
+		}
+		if !strings.Contains(err.Error(), mention) {
+			t.Errorf("parseOperand(%q) error %q does not name %q", c.Op, err, mention)
+		}
+		if diff := cmp.Diff(arch.Operand{}, got); diff != "" {
+			t.Errorf("parseOperand(%q) returned an operand with its error (-want +got):\n%s", c.Op, diff)
+		}
+	}
+}
+
+// ArgCase is a whole argument and what [arch.ParseArg] must make of it.
+// Want.Text need not be set: it is always Text.
+type ArgCase = struct {
+	Text string
+	Want arch.Arg
+}
+
+// CheckArgs runs arch.ParseArg with a over cases: each must parse to its
+// Want.
+func CheckArgs(t *testing.T, a *arch.Arch, cases []ArgCase) {
+	t.Helper()
+	for _, c := range cases {
+		c.Want.Text = c.Text
+		got, err := arch.ParseArg(a, c.Text)
+		checkParsed(t, fmt.Sprintf("ParseArg(%q)", c.Text), c.Want, got, err)
+	}
+}
+
+// ArgSentinelCase is a whole argument that arch.ParseArg must reject with
+// an error wrapping Want.
+type ArgSentinelCase = struct {
+	Text string
+	Want error
+}
+
+// CheckArgSentinels runs arch.ParseArg with a over cases: each must fail
+// with an error that wraps Want.
+func CheckArgSentinels(t *testing.T, a *arch.Arch, cases []ArgSentinelCase) {
+	t.Helper()
+	for _, c := range cases {
+		argError(t, a, c.Text, c.Want)
+	}
+}
+
+// ArgErrorCase is a whole argument that arch.ParseArg must reject with an
+// error wrapping Want, and the size and float marker the returned Arg
+// still carries from the size prefix.
+type ArgErrorCase = struct {
+	Text  string
+	Want  error
+	Size  int
+	Float bool
+}
+
+// CheckArgErrors runs arch.ParseArg with a over cases: each must fail
+// with an error that wraps Want and return an Arg with its Size and Float.
+func CheckArgErrors(t *testing.T, a *arch.Arch, cases []ArgErrorCase) {
+	t.Helper()
+	for _, c := range cases {
+		got, ok := argError(t, a, c.Text, c.Want)
+		if ok && (got.Size != c.Size || got.Float != c.Float) {
+			t.Errorf("ParseArg(%q) = size %d float %v, want size %d float %v", c.Text, got.Size, got.Float, c.Size, c.Float)
+		}
+	}
+}
+
+// argError parses text with a and reports whether the error wraps want.
+func argError(t *testing.T, a *arch.Arch, text string, want error) (arch.Arg, bool) {
+	t.Helper()
+	got, err := arch.ParseArg(a, text)
+	if !errors.Is(err, want) {
+		t.Errorf("ParseArg(%q) error %v, want an error wrapping %v", text, err, want)
+		return got, false
+	}
+	return got, true
+}
+
+// CheckNote splits a note's argument string with arch.Split, parses each
+// argument with a, and compares the operands with want.
+func CheckNote(t *testing.T, a *arch.Arch, note string, want []arch.Operand) {
+	t.Helper()
+	var got []arch.Operand
+	for _, text := range arch.Split(note) {
+		arg, err := arch.ParseArg(a, text)
+		if err != nil {
+			t.Fatalf("ParseArg(%q): %v", text, err)
+		}
+		got = append(got, arg.Operand)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%q mismatch (-want +got):\n%s", note, diff)
+	}
 }
 
 // CheckKernelOffsets compiles offsetof() for every entry of table with the

@@ -77,7 +77,9 @@ const (
 // register resolves a bare register name ("x3", "w3", "sp", "xzr"). The
 // zero registers come back with zero class and an empty Register.
 func register(name string) (arch.Register, gpr, error) {
-	if !isRegWord(name) {
+	// Only lowercase names are in the table; "X0" is shaped like a
+	// register but unknown.
+	if !arch.IsRegisterWord(name) {
 		return arch.Register{}, 0, notRegister(name)
 	}
 	switch name {
@@ -122,7 +124,7 @@ func parseOperand(op string) (arch.Operand, error) {
 		return parseMemory(op)
 	case op[0] == '#':
 		return immediate(op[1:], op)
-	case op[0] == '-' || op[0] == '+' || isDigit(op[0]):
+	case op[0] == '-' || op[0] == '+' || arch.IsDigit(op[0]):
 		return immediate(op, op)
 	}
 	r, class, err := register(op)
@@ -289,7 +291,7 @@ func parseExtend(s, op string) (string, uint8, error) {
 	if amount, ok := strings.CutPrefix(rest, "#"); ok {
 		rest = strings.TrimSpace(amount)
 	}
-	if rest == "" || !isDigit(rest[0]) {
+	if rest == "" || !arch.IsDigit(rest[0]) {
 		return "", 0, fmt.Errorf("%w: bad shift amount %q in %q", arch.ErrSyntax, s, op)
 	}
 	v, err := arch.ParseImmediate(rest)
@@ -320,26 +322,7 @@ func offset(s, op string) (int64, error) {
 // rather than an index register.
 func isOffsetText(s string) bool {
 	c := s[0]
-	return c == '#' || c == '-' || c == '+' || isDigit(c)
-}
-
-// isRegWord reports whether s is shaped like a register name: letters,
-// then optional digits ("x3", "sp", "xzr", "v31"). Only lowercase names
-// are in the table; "X0" is shaped like a register but unknown.
-func isRegWord(s string) bool {
-	i := 0
-	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
-		i++
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
+	return c == '#' || c == '-' || c == '+' || arch.IsDigit(c)
 }
 
 // isFloatReg reports whether name is an FP/SIMD register (v, b, h, s, d, q
@@ -348,42 +331,19 @@ func isFloatReg(name string) bool {
 	if len(name) < 2 || !strings.ContainsRune("vbhsdqz", rune(name[0])) {
 		return false
 	}
-	return regNumber(name[1:], 31)
-}
-
-// regNumber reports whether s is a decimal register number 0..hi, without
-// leading zeros.
-func regNumber(s string, hi int) bool {
-	if s == "" || len(s) > 2 || (len(s) == 2 && s[0] == '0') {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= hi
+	return arch.IsRegisterNumber(name[1:], 31)
 }
 
 // isSymbolText reports whether s looks like an assembler symbol expression
 // ("foo", ".LANCHOR2", "counter.0", "sym+8", "x@GOT").
 func isSymbolText(s string) bool {
-	if s == "" {
-		return false
-	}
-	if c := s[0]; !(c == '_' || c == '.' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+	if !arch.IsSymbolStart(s) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c == '.' || c == '$' || c == '@' || c == '+' || c == '-' ||
-			isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		if c := s[i]; !arch.IsLetter(c) && !arch.IsDigit(c) && !strings.ContainsRune("_.$@+-", rune(c)) {
 			return false
 		}
 	}
 	return true
 }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }

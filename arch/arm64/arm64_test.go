@@ -2,10 +2,8 @@ package arm64
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -46,10 +44,7 @@ func sib(base, index arch.Register, scale uint8) arch.Operand {
 func imm(v uint64) arch.Operand { return arch.Operand{Kind: arch.Const, Value: v} }
 
 func TestParseOperand(t *testing.T) {
-	tests := []struct {
-		op   string
-		want arch.Operand
-	}{
+	archtest.CheckOperands(t, parseOperand, []archtest.OperandCase{
 		// Registers: gcc always prints x, even for 32-bit values.
 		{"x0", reg(x0)},
 		{"x1", reg(x1)},
@@ -115,25 +110,11 @@ func TestParseOperand(t *testing.T) {
 		{"-1", imm(0xffffffffffffffff)},
 		{"18446744073709551615", imm(0xffffffffffffffff)},
 		{"-9223372036854775808", imm(0x8000000000000000)},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", tt.op, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 func TestParseOperandErrors(t *testing.T) {
-	tests := []struct {
-		op      string
-		want    error
-		mention string // a part of the message; the whole op if empty
-	}{
+	archtest.CheckOperandErrors(t, parseOperand, []archtest.OperandErrorCase{
 		// FP/SIMD registers are not in pt_regs.
 		{"v0", arch.ErrFloatRegister, ""},
 		{"v31", arch.ErrFloatRegister, ""},
@@ -230,39 +211,13 @@ func TestParseOperandErrors(t *testing.T) {
 		{"+5", arch.ErrSyntax, ""},
 		{"5x", arch.ErrSyntax, ""},
 		{"# 5", arch.ErrSyntax, ""},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err == nil {
-			t.Errorf("parseOperand(%q) = %+v, want error %v", tt.op, got, tt.want)
-			continue
-		}
-		if !errors.Is(err, tt.want) {
-			t.Errorf("parseOperand(%q) error %q does not wrap %q", tt.op, err, tt.want)
-		}
-		if n := archtest.Sentinels(err); n != 1 {
-			t.Errorf("parseOperand(%q) error %q wraps %d sentinels, want 1", tt.op, err, n)
-		}
-		mention := tt.mention
-		if mention == "" {
-			mention = tt.op
-		}
-		if !strings.Contains(err.Error(), mention) {
-			t.Errorf("parseOperand(%q) error %q does not name %q", tt.op, err, mention)
-		}
-		if diff := cmp.Diff(arch.Operand{}, got); diff != "" {
-			t.Errorf("parseOperand(%q) returned an operand with its error (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 // TestParseArg runs whole arguments, as gcc 12 and clang 14 emitted them
 // (survey section 4.4, Debian corpus), through arch.ParseArg.
 func TestParseArg(t *testing.T) {
-	tests := []struct {
-		text string
-		want arch.Arg
-	}{
+	archtest.CheckArgs(t, Arch, []archtest.ArgCase{
 		{"-4@x0", arch.Arg{Size: 4, Signed: true, Operand: reg(x0)}},
 		{"-8@x1", arch.Arg{Size: 8, Signed: true, Operand: reg(x1)}},
 		{"8@x5", arch.Arg{Size: 8, Operand: reg(x5)}},
@@ -281,27 +236,11 @@ func TestParseArg(t *testing.T) {
 		{"-4@x8", arch.Arg{Size: 4, Signed: true, Operand: reg(x8)}},
 		{"-4@w0", arch.Arg{Size: 4, Signed: true, Operand: reg(w0)}},
 		{"8@[x21, 16]", arch.Arg{Size: 8, Operand: deref(x21, 16)}},
-	}
-	for _, tt := range tests {
-		tt.want.Text = tt.text
-		got, err := arch.ParseArg(Arch, tt.text)
-		if err != nil {
-			t.Errorf("ParseArg(%q): %v", tt.text, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ParseArg(%q) mismatch (-want +got):\n%s", tt.text, diff)
-		}
-	}
+	})
 }
 
 func TestParseArgErrors(t *testing.T) {
-	tests := []struct {
-		text  string
-		want  error
-		size  int
-		float bool
-	}{
+	archtest.CheckArgErrors(t, Arch, []archtest.ArgErrorCase{
 		{"8f@v0", arch.ErrFloatRegister, 8, true},
 		{"4f@s0", arch.ErrFloatRegister, 4, true},
 		{"4@[x21, #:lo12:.LANCHOR2]", arch.ErrSymbolic, 4, false},
@@ -310,17 +249,7 @@ func TestParseArgErrors(t *testing.T) {
 		{"-16@x0", arch.ErrSize, 16, false},
 		{"x0", arch.ErrSyntax, 0, false},
 		{"4@", arch.ErrSyntax, 4, false},
-	}
-	for _, tt := range tests {
-		got, err := arch.ParseArg(Arch, tt.text)
-		if !errors.Is(err, tt.want) {
-			t.Errorf("ParseArg(%q) error %v, want %v", tt.text, err, tt.want)
-			continue
-		}
-		if got.Size != tt.size || got.Float != tt.float {
-			t.Errorf("ParseArg(%q) = size %d float %v, want size %d float %v", tt.text, got.Size, got.Float, tt.size, tt.float)
-		}
-	}
+	})
 }
 
 // TestSplitNote checks that a whole note's argument string, with its
@@ -328,17 +257,7 @@ func TestParseArgErrors(t *testing.T) {
 func TestSplitNote(t *testing.T) {
 	note := "-4@x0 -8@[sp, 16] -1@[x0, x1] 8f@[x0, 16] -4@5"
 	want := []arch.Operand{reg(x0), deref(sp, 16), sib(x0, x1, 1), deref(x0, 16), imm(5)}
-	var got []arch.Operand
-	for _, text := range arch.Split(note) {
-		arg, err := arch.ParseArg(Arch, text)
-		if err != nil {
-			t.Fatalf("ParseArg(%q): %v", text, err)
-		}
-		got = append(got, arg.Operand)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("%q mismatch (-want +got):\n%s", note, diff)
-	}
+	archtest.CheckNote(t, Arch, note, want)
 }
 
 // TestRegTable checks the table against struct user_pt_regs worked out by
@@ -352,16 +271,7 @@ func TestRegTable(t *testing.T) {
 	if diff := cmp.Diff(want, ptRegs); diff != "" {
 		t.Errorf("ptRegs mismatch (-want +got):\n%s", diff)
 	}
-	for name, off := range ptRegs {
-		got, err := parseOperand(name)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", name, err)
-			continue
-		}
-		if diff := cmp.Diff(reg(arch.Register{Name: name, Offset: off}), got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", name, diff)
-		}
-	}
+	archtest.CheckRegisters(t, parseOperand, ptRegs, nil)
 	if Arch.Name != "arm64" || Arch.Machine != elf.EM_AARCH64 {
 		t.Errorf("Arch = %q %v, want arm64 EM_AARCH64", Arch.Name, Arch.Machine)
 	}

@@ -89,7 +89,7 @@ var floatFiles = []struct {
 // at all.
 func register(s, op string) (arch.Register, error) {
 	name, percent := strings.CutPrefix(s, "%")
-	if percent && (name == "" || !isLetter(name[0])) || !isWord(name) {
+	if percent && !arch.IsWord(name) || !arch.IsAlnum(name) {
 		if s == op {
 			return arch.Register{}, fmt.Errorf("%w: %q is not a register", arch.ErrSyntax, s)
 		}
@@ -98,11 +98,11 @@ func register(s, op string) (arch.Register, error) {
 	if off, ok := ptRegs[name]; ok {
 		return arch.Register{Name: name, Offset: off}, nil
 	}
-	if !percent && isDigits(name) {
+	if !percent && arch.IsDigits(name) {
 		return arch.Register{}, fmt.Errorf("%w %q (general registers are 0-31)", arch.ErrUnknownRegister, s)
 	}
 	for _, ff := range floatFiles {
-		if num, ok := strings.CutPrefix(name, ff.prefix); ok && regNumber(num, ff.hi) {
+		if num, ok := strings.CutPrefix(name, ff.prefix); ok && arch.IsRegisterNumber(num, ff.hi) {
 			return arch.Register{}, fmt.Errorf("%w: %s", arch.ErrFloatRegister, s)
 		}
 	}
@@ -112,11 +112,11 @@ func register(s, op string) (arch.Register, error) {
 // isRegister reports whether a whole operand is shaped like a register:
 // digits, "%name", or a letter prefix of a register file and digits.
 func isRegister(s string) bool {
-	if isDigits(s) || strings.HasPrefix(s, "%") {
+	if arch.IsDigits(s) || strings.HasPrefix(s, "%") {
 		return true
 	}
 	for _, p := range []string{"r", "vs", "f", "v"} {
-		if num, ok := strings.CutPrefix(s, p); ok && isDigits(num) {
+		if num, ok := strings.CutPrefix(s, p); ok && arch.IsDigits(num) {
 			return true
 		}
 	}
@@ -146,7 +146,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	}
 	// Not a register, not an "i" immediate: a symbol, or a number written
 	// the way other architectures write immediates.
-	if !isExpr(op) {
+	if !arch.IsExpr(op) {
 		return arch.Operand{}, fmt.Errorf("%w: bad operand %q", arch.ErrSyntax, op)
 	}
 	if _, err := arch.ParseDisplacement(op); errors.Is(err, arch.ErrSymbolic) {
@@ -160,16 +160,15 @@ func isImmediate(op string) bool {
 	if len(op) < 2 || op[0] != 'i' {
 		return false
 	}
-	return isDigit(op[1]) || op[1] == '-' && len(op) > 2 && isDigit(op[2])
+	return arch.IsDigit(op[1]) || op[1] == '-' && len(op) > 2 && arch.IsDigit(op[2])
 }
 
 // parseMemory parses D(R) and (R): the address is R + D, or D if R is 0.
 func parseMemory(op string) (arch.Operand, error) {
-	open := strings.IndexByte(op, '(')
-	if open < 0 || strings.Count(op, "(") != 1 || strings.Count(op, ")") != 1 {
-		return arch.Operand{}, fmt.Errorf("%w: unbalanced parentheses in %q", arch.ErrSyntax, op)
+	dispText, baseText, err := arch.CutParens(op)
+	if err != nil {
+		return arch.Operand{}, err
 	}
-	dispText, baseText := op[:open], op[open+1:len(op)-1]
 	disp, err := arch.ParseDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
@@ -206,56 +205,3 @@ func parseIndexed(op string) (arch.Operand, error) {
 	}
 	return arch.Operand{Kind: arch.SIB, Base: ra, Index: rb, Scale: 1}, nil
 }
-
-// isWord reports whether s is letters and digits.
-func isWord(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isLetter(s[i]) && !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isExpr reports whether s uses only the characters of an assembler
-// expression of symbols and numbers.
-func isExpr(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isLetter(c) && !isDigit(c) && !strings.ContainsRune("_.@+-", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
-// regNumber reports whether s is a decimal register number 0..hi, without
-// leading zeros.
-func regNumber(s string, hi int) bool {
-	if s == "" || len(s) > 2 || (len(s) == 2 && s[0] == '0') || !isDigits(s) {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= hi
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

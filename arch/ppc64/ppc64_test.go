@@ -2,7 +2,6 @@ package ppc64
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -50,10 +49,7 @@ func sib(base, index arch.Register) arch.Operand {
 func imm(v uint64) arch.Operand { return arch.Operand{Kind: arch.Const, Value: v} }
 
 func TestParseOperand(t *testing.T) {
-	tests := []struct {
-		op   string
-		want arch.Operand
-	}{
+	archtest.CheckOperands(t, parseOperand, []archtest.OperandCase{
 		// A bare number is a general register, 0 included.
 		{"0", reg(n0)},
 		{"3", reg(n3)},
@@ -95,25 +91,11 @@ func TestParseOperand(t *testing.T) {
 		{"i9223372036854775807", imm(1<<63 - 1)},
 		{"i18446744073709551615", imm(0xffffffffffffffff)},
 		{"i-9223372036854775808", imm(0x8000000000000000)},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", tt.op, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 func TestParseOperandErrors(t *testing.T) {
-	tests := []struct {
-		op      string
-		want    error
-		mention string // a part of the message; the whole op if empty
-	}{
+	archtest.CheckOperandErrors(t, parseOperand, []archtest.OperandErrorCase{
 		{"%f0", arch.ErrFloatRegister, ""},
 		{"%f31", arch.ErrFloatRegister, ""},
 		{"f1", arch.ErrFloatRegister, ""},
@@ -179,30 +161,7 @@ func TestParseOperandErrors(t *testing.T) {
 		{"8,11,12", arch.ErrSyntax, ""},
 		{"8, 11", arch.ErrSyntax, ""},
 		{"[9]", arch.ErrSyntax, ""},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err == nil {
-			t.Errorf("parseOperand(%q) = %+v, want error %v", tt.op, got, tt.want)
-			continue
-		}
-		if !errors.Is(err, tt.want) {
-			t.Errorf("parseOperand(%q) error %q does not wrap %q", tt.op, err, tt.want)
-		}
-		if n := archtest.Sentinels(err); n != 1 {
-			t.Errorf("parseOperand(%q) error %q wraps %d sentinels, want 1", tt.op, err, n)
-		}
-		mention := tt.mention
-		if mention == "" {
-			mention = tt.op
-		}
-		if !strings.Contains(err.Error(), mention) {
-			t.Errorf("parseOperand(%q) error %q does not name %q", tt.op, err, mention)
-		}
-		if diff := cmp.Diff(arch.Operand{}, got); diff != "" {
-			t.Errorf("parseOperand(%q) returned an operand with its error (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 // TestParseArg runs whole arguments through arch.ParseArg: the shapes of
@@ -210,10 +169,7 @@ func TestParseOperandErrors(t *testing.T) {
 // powerpc64le-linux-gnu-gcc 12 at -O0/-O2/-Os with and without -fPIC, and
 // of the Debian sid corpus (gcc 15).
 func TestParseArg(t *testing.T) {
-	tests := []struct {
-		text string
-		want arch.Arg
-	}{
+	archtest.CheckArgs(t, Arch, []archtest.ArgCase{
 		// Survey 4.4.
 		{"-4@3", arch.Arg{Size: 4, Signed: true, Operand: reg(n3)}},
 		{"-8@4", arch.Arg{Size: 8, Signed: true, Operand: reg(n4)}},
@@ -247,27 +203,11 @@ func TestParseArg(t *testing.T) {
 		{"8@0(10)", arch.Arg{Size: 8, Operand: deref(n10, 0)}},
 		{"8@i2", arch.Arg{Size: 8, Operand: imm(2)}},
 		{"-4@i0", arch.Arg{Size: 4, Signed: true, Operand: imm(0)}},
-	}
-	for _, tt := range tests {
-		tt.want.Text = tt.text
-		got, err := arch.ParseArg(Arch, tt.text)
-		if err != nil {
-			t.Errorf("ParseArg(%q): %v", tt.text, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ParseArg(%q) mismatch (-want +got):\n%s", tt.text, diff)
-		}
-	}
+	})
 }
 
 func TestParseArgErrors(t *testing.T) {
-	tests := []struct {
-		text  string
-		want  error
-		size  int
-		float bool
-	}{
+	archtest.CheckArgErrors(t, Arch, []archtest.ArgErrorCase{
 		{"8f@%f1", arch.ErrFloatRegister, 8, true},
 		{"16f@vs34", arch.ErrFloatRegister, 16, true},
 		{"-4@32", arch.ErrUnknownRegister, 4, false},
@@ -278,17 +218,7 @@ func TestParseArgErrors(t *testing.T) {
 		{"-16@3", arch.ErrSize, 16, false},
 		{"16f@0(9)", arch.ErrSize, 16, true},
 		{"3", arch.ErrSyntax, 0, false},
-	}
-	for _, tt := range tests {
-		got, err := arch.ParseArg(Arch, tt.text)
-		if !errors.Is(err, tt.want) {
-			t.Errorf("ParseArg(%q) error %v, want %v", tt.text, err, tt.want)
-			continue
-		}
-		if got.Size != tt.size || got.Float != tt.float {
-			t.Errorf("ParseArg(%q) = size %d float %v, want size %d float %v", tt.text, got.Size, got.Float, tt.size, tt.float)
-		}
-	}
+	})
 }
 
 // TestSplitNote parses a whole note's argument string, here the -O2
@@ -298,17 +228,7 @@ func TestSplitNote(t *testing.T) {
 	n5 := arch.Register{Name: "5", Offset: 40}
 	want := []arch.Operand{reg(n3), reg(n4), reg(n5), deref(n12, 0), sib(n8, n11), deref(n30, 0),
 		reg(n0), imm(0xfffffffffffffff7), sib(n8, n0), reg(r31)}
-	var got []arch.Operand
-	for _, text := range arch.Split(note) {
-		arg, err := arch.ParseArg(Arch, text)
-		if err != nil {
-			t.Fatalf("ParseArg(%q): %v", text, err)
-		}
-		got = append(got, arg.Operand)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("%q mismatch (-want +got):\n%s", note, diff)
-	}
+	archtest.CheckNote(t, Arch, note, want)
 }
 
 // TestRegTable checks the table against struct pt_regs worked out by
@@ -322,20 +242,12 @@ func TestRegTable(t *testing.T) {
 	if diff := cmp.Diff(want, ptRegs); diff != "" {
 		t.Errorf("ptRegs mismatch (-want +got):\n%s", diff)
 	}
-	for name, off := range ptRegs {
-		text := name
+	archtest.CheckRegisters(t, parseOperand, ptRegs, func(name string) string {
 		if name[0] == 'r' {
-			text = "%" + name
+			return "%" + name
 		}
-		got, err := parseOperand(text)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", text, err)
-			continue
-		}
-		if diff := cmp.Diff(reg(arch.Register{Name: name, Offset: off}), got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", text, diff)
-		}
-	}
+		return name
+	})
 	if Arch.Name != "ppc64" || Arch.Machine != elf.EM_PPC64 || Arch.IPOffset != 256 {
 		t.Errorf("Arch = %q %v IP %d, want ppc64 EM_PPC64 IP 256", Arch.Name, Arch.Machine, Arch.IPOffset)
 	}

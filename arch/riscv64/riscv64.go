@@ -82,12 +82,12 @@ var regPrefixes = []string{"x", "a", "s", "t", "ft", "fs", "fa", "f", "v"}
 // not zero. It returns nil if name is not shaped like a register.
 func notGPR(name string) error {
 	for _, ff := range floatFiles {
-		if num, ok := strings.CutPrefix(name, ff.prefix); ok && regNumber(num, ff.hi) {
+		if num, ok := strings.CutPrefix(name, ff.prefix); ok && arch.IsRegisterNumber(num, ff.hi) {
 			return fmt.Errorf("%w: %s", arch.ErrFloatRegister, name)
 		}
 	}
 	for _, p := range regPrefixes {
-		if num, ok := strings.CutPrefix(name, p); ok && isDigits(num) {
+		if num, ok := strings.CutPrefix(name, p); ok && arch.IsDigits(num) {
 			return fmt.Errorf("%w %q", arch.ErrUnknownRegister, name)
 		}
 	}
@@ -137,7 +137,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	}
 	// A symbol ("sym", "sym+8", "8+sym") if it is made of what an
 	// assembler expression of names and numbers is made of.
-	if !isExpr(op) {
+	if !arch.IsExpr(op) {
 		return arch.Operand{}, fmt.Errorf("%w: bad operand %q", arch.ErrSyntax, op)
 	}
 	if _, derr := arch.ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
@@ -148,16 +148,15 @@ func parseOperand(op string) (arch.Operand, error) {
 
 // parseMemory parses D(reg) and (reg); the address is reg + D.
 func parseMemory(op string) (arch.Operand, error) {
-	open := strings.IndexByte(op, '(')
-	if open < 0 || strings.Count(op, "(") != 1 || strings.Count(op, ")") != 1 {
-		return arch.Operand{}, fmt.Errorf("%w: unbalanced parentheses in %q", arch.ErrSyntax, op)
+	dispText, baseText, err := arch.CutParens(op)
+	if err != nil {
+		return arch.Operand{}, err
 	}
-	dispText, baseText := op[:open], op[open+1:len(op)-1]
 	disp, err := arch.ParseDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
 	}
-	if !isWord(baseText) {
+	if !arch.IsWord(baseText) {
 		return arch.Operand{}, fmt.Errorf("%w: %q is not a base register in %q", arch.ErrSyntax, baseText, op)
 	}
 	if isZero(baseText) {
@@ -194,57 +193,3 @@ func isRelocation(s string) bool {
 	}
 	return depth == 0 && s[len(s)-1] == ')'
 }
-
-// isWord reports whether s is shaped like a name: a letter, then letters
-// and digits.
-func isWord(s string) bool {
-	if s == "" || !isLetter(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !isLetter(s[i]) && !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isExpr reports whether s uses only the characters of an assembler
-// expression of symbols and numbers.
-func isExpr(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isLetter(c) && !isDigit(c) && !strings.ContainsRune("_.@+-", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
-// regNumber reports whether s is a decimal register number 0..hi, without
-// leading zeros.
-func regNumber(s string, hi int) bool {
-	if s == "" || len(s) > 2 || (len(s) == 2 && s[0] == '0') || !isDigits(s) {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= hi
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

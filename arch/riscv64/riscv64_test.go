@@ -2,7 +2,6 @@ package riscv64
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -52,10 +51,7 @@ func deref(r arch.Register, off int64) arch.Operand {
 func imm(v uint64) arch.Operand { return arch.Operand{Kind: arch.Const, Value: v} }
 
 func TestParseOperand(t *testing.T) {
-	tests := []struct {
-		op   string
-		want arch.Operand
-	}{
+	archtest.CheckOperands(t, parseOperand, []archtest.OperandCase{
 		// ABI names, as gcc prints them.
 		{"a0", reg(a0)},
 		{"a1", reg(a1)},
@@ -102,25 +98,11 @@ func TestParseOperand(t *testing.T) {
 		{"9223372036854775807", imm(1<<63 - 1)},
 		{"18446744073709551615", imm(0xffffffffffffffff)},
 		{"-9223372036854775808", imm(0x8000000000000000)},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", tt.op, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 func TestParseOperandErrors(t *testing.T) {
-	tests := []struct {
-		op      string
-		want    error
-		mention string // a part of the message; the whole op if empty
-	}{
+	archtest.CheckOperandErrors(t, parseOperand, []archtest.OperandErrorCase{
 		{"f0", arch.ErrFloatRegister, ""},
 		{"f31", arch.ErrFloatRegister, ""},
 		{"ft0", arch.ErrFloatRegister, ""},
@@ -190,40 +172,14 @@ func TestParseOperandErrors(t *testing.T) {
 		{"+5", arch.ErrSyntax, ""},
 		{"5 ", arch.ErrSyntax, ""},
 		{"8+16", arch.ErrSyntax, ""},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err == nil {
-			t.Errorf("parseOperand(%q) = %+v, want error %v", tt.op, got, tt.want)
-			continue
-		}
-		if !errors.Is(err, tt.want) {
-			t.Errorf("parseOperand(%q) error %q does not wrap %q", tt.op, err, tt.want)
-		}
-		if n := archtest.Sentinels(err); n != 1 {
-			t.Errorf("parseOperand(%q) error %q wraps %d sentinels, want 1", tt.op, err, n)
-		}
-		mention := tt.mention
-		if mention == "" {
-			mention = tt.op
-		}
-		if !strings.Contains(err.Error(), mention) {
-			t.Errorf("parseOperand(%q) error %q does not name %q", tt.op, err, mention)
-		}
-		if diff := cmp.Diff(arch.Operand{}, got); diff != "" {
-			t.Errorf("parseOperand(%q) returned an operand with its error (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 // TestParseArg runs whole arguments through arch.ParseArg: the shapes of
 // survey section 4.4 (gcc 12), of riscv64-linux-gnu-gcc 12 at -O0/-O2/-Os
 // with and without -fPIC, and of the Debian sid corpus (gcc 15).
 func TestParseArg(t *testing.T) {
-	tests := []struct {
-		text string
-		want arch.Arg
-	}{
+	archtest.CheckArgs(t, Arch, []archtest.ArgCase{
 		// Survey 4.4.
 		{"-4@a0", arch.Arg{Size: 4, Signed: true, Operand: reg(a0)}},
 		{"-8@a1", arch.Arg{Size: 8, Signed: true, Operand: reg(a1)}},
@@ -254,27 +210,11 @@ func TestParseArg(t *testing.T) {
 		{"8@t1", arch.Arg{Size: 8, Operand: reg(t1)}},
 		// The zero register.
 		{"-4@zero", arch.Arg{Size: 4, Signed: true, Operand: imm(0)}},
-	}
-	for _, tt := range tests {
-		tt.want.Text = tt.text
-		got, err := arch.ParseArg(Arch, tt.text)
-		if err != nil {
-			t.Errorf("ParseArg(%q): %v", tt.text, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ParseArg(%q) mismatch (-want +got):\n%s", tt.text, diff)
-		}
-	}
+	})
 }
 
 func TestParseArgErrors(t *testing.T) {
-	tests := []struct {
-		text  string
-		want  error
-		size  int
-		float bool
-	}{
+	archtest.CheckArgErrors(t, Arch, []archtest.ArgErrorCase{
 		{"8f@fa0", arch.ErrFloatRegister, 8, true},
 		{"4f@ft1", arch.ErrFloatRegister, 4, true},
 		{"-4@x32", arch.ErrUnknownRegister, 4, false},
@@ -284,17 +224,7 @@ func TestParseArgErrors(t *testing.T) {
 		{"-16@a0", arch.ErrSize, 16, false},
 		{"16f@0(sp)", arch.ErrSize, 16, true},
 		{"a0", arch.ErrSyntax, 0, false},
-	}
-	for _, tt := range tests {
-		got, err := arch.ParseArg(Arch, tt.text)
-		if !errors.Is(err, tt.want) {
-			t.Errorf("ParseArg(%q) error %v, want %v", tt.text, err, tt.want)
-			continue
-		}
-		if got.Size != tt.size || got.Float != tt.float {
-			t.Errorf("ParseArg(%q) = size %d float %v, want size %d float %v", tt.text, got.Size, got.Float, tt.size, tt.float)
-		}
-	}
+	})
 }
 
 // TestSplitNote parses a whole note's argument string, here the -O2
@@ -303,17 +233,7 @@ func TestSplitNote(t *testing.T) {
 	note := "-4@a0 -8@a1 1@a2 -8@24(a5) -8@0(t3) 8f@72(a7) -4@-9 -4@zero"
 	want := []arch.Operand{reg(a0), reg(a1), reg(a2), deref(a5, 24), deref(t3, 0), deref(a7, 72),
 		imm(0xfffffffffffffff7), imm(0)}
-	var got []arch.Operand
-	for _, text := range arch.Split(note) {
-		arg, err := arch.ParseArg(Arch, text)
-		if err != nil {
-			t.Fatalf("ParseArg(%q): %v", text, err)
-		}
-		got = append(got, arg.Operand)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("%q mismatch (-want +got):\n%s", note, diff)
-	}
+	archtest.CheckNote(t, Arch, note, want)
 }
 
 // abiNames are the fields of user_regs_struct in order; field N (N >= 1)
@@ -332,16 +252,7 @@ func TestRegTable(t *testing.T) {
 	if diff := cmp.Diff(want, ptRegs); diff != "" {
 		t.Errorf("ptRegs mismatch (-want +got):\n%s", diff)
 	}
-	for name, off := range ptRegs {
-		got, err := parseOperand(name)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", name, err)
-			continue
-		}
-		if diff := cmp.Diff(reg(arch.Register{Name: name, Offset: off}), got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", name, diff)
-		}
-	}
+	archtest.CheckRegisters(t, parseOperand, ptRegs, nil)
 	if Arch.Name != "riscv64" || Arch.Machine != elf.EM_RISCV || Arch.IPOffset != 0 {
 		t.Errorf("Arch = %q %v IP %d, want riscv64 EM_RISCV IP 0", Arch.Name, Arch.Machine, Arch.IPOffset)
 	}

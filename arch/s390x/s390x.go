@@ -48,7 +48,7 @@ var ptRegs = arch.RegTable{
 // register resolves "%name".
 func register(s string) (arch.Register, error) {
 	name, ok := strings.CutPrefix(s, "%")
-	if !ok || !isRegWord(name) {
+	if !ok || !arch.IsRegisterWord(name) {
 		return arch.Register{}, fmt.Errorf("%w: %q is not a register (want %%rN)", arch.ErrSyntax, s)
 	}
 	if r, err := ptRegs.Lookup(name); err == nil {
@@ -56,19 +56,19 @@ func register(s string) (arch.Register, error) {
 	}
 	switch num := name[1:]; name[0] {
 	case 'f':
-		if regNumber(num, 15) {
+		if arch.IsRegisterNumber(num, 15) {
 			return arch.Register{}, fmt.Errorf("%w: %s", arch.ErrFloatRegister, s)
 		}
 	case 'v':
-		if regNumber(num, 31) {
+		if arch.IsRegisterNumber(num, 31) {
 			return arch.Register{}, fmt.Errorf("%w: %s (vector register)", arch.ErrFloatRegister, s)
 		}
 	case 'a':
-		if regNumber(num, 15) {
+		if arch.IsRegisterNumber(num, 15) {
 			return arch.Register{}, fmt.Errorf("%w: access register %s is not in pt_regs", arch.ErrUnsupported, s)
 		}
 	case 'c':
-		if regNumber(num, 15) {
+		if arch.IsRegisterNumber(num, 15) {
 			return arch.Register{}, fmt.Errorf("%w: control register %s is not in pt_regs", arch.ErrUnsupported, s)
 		}
 	}
@@ -106,11 +106,10 @@ func parseOperand(op string) (arch.Operand, error) {
 // B + X + D. Register 0 in the B or X field means "none" to the hardware,
 // not the contents of %r0.
 func parseMemory(op string) (arch.Operand, error) {
-	open := strings.IndexByte(op, '(')
-	if open < 0 || strings.Count(op, "(") != 1 || strings.Count(op, ")") != 1 {
-		return arch.Operand{}, fmt.Errorf("%w: unbalanced parentheses in %q", arch.ErrSyntax, op)
+	dispText, inner, err := arch.CutParens(op)
+	if err != nil {
+		return arch.Operand{}, err
 	}
-	dispText, inner := op[:open], op[open+1:len(op)-1]
 	disp, err := arch.ParseDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
@@ -156,39 +155,3 @@ func parseMemory(op string) (arch.Operand, error) {
 	}
 	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: 1, Offset: disp}, nil
 }
-
-// isRegWord reports whether s is shaped like a register name: letters,
-// then optional digits ("r2", "f0", "a15").
-func isRegWord(s string) bool {
-	i := 0
-	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
-		i++
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// regNumber reports whether s is a decimal register number 0..hi, without
-// leading zeros.
-func regNumber(s string, hi int) bool {
-	if s == "" || len(s) > 2 || (len(s) == 2 && s[0] == '0') {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= hi
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }

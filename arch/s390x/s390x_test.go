@@ -2,7 +2,6 @@ package s390x
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -39,10 +38,7 @@ func sib(base, index arch.Register, off int64) arch.Operand {
 func imm(v uint64) arch.Operand { return arch.Operand{Kind: arch.Const, Value: v} }
 
 func TestParseOperand(t *testing.T) {
-	tests := []struct {
-		op   string
-		want arch.Operand
-	}{
+	archtest.CheckOperands(t, parseOperand, []archtest.OperandCase{
 		{"%r2", reg(r2)},
 		{"%r3", reg(r3)},
 		{"%r11", reg(r11)},
@@ -80,25 +76,11 @@ func TestParseOperand(t *testing.T) {
 		{"-1", imm(0xffffffffffffffff)},
 		{"18446744073709551615", imm(0xffffffffffffffff)},
 		{"-9223372036854775808", imm(0x8000000000000000)},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", tt.op, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 func TestParseOperandErrors(t *testing.T) {
-	tests := []struct {
-		op      string
-		want    error
-		mention string // a part of the message; the whole op if empty
-	}{
+	archtest.CheckOperandErrors(t, parseOperand, []archtest.OperandErrorCase{
 		{"%f0", arch.ErrFloatRegister, ""},
 		{"%f15", arch.ErrFloatRegister, ""},
 		{"%v0", arch.ErrFloatRegister, ""},
@@ -159,39 +141,13 @@ func TestParseOperandErrors(t *testing.T) {
 		{"+5", arch.ErrSyntax, ""},
 		{"5 ", arch.ErrSyntax, ""},
 		{"8+16", arch.ErrSyntax, ""},
-	}
-	for _, tt := range tests {
-		got, err := parseOperand(tt.op)
-		if err == nil {
-			t.Errorf("parseOperand(%q) = %+v, want error %v", tt.op, got, tt.want)
-			continue
-		}
-		if !errors.Is(err, tt.want) {
-			t.Errorf("parseOperand(%q) error %q does not wrap %q", tt.op, err, tt.want)
-		}
-		if n := archtest.Sentinels(err); n != 1 {
-			t.Errorf("parseOperand(%q) error %q wraps %d sentinels, want 1", tt.op, err, n)
-		}
-		mention := tt.mention
-		if mention == "" {
-			mention = tt.op
-		}
-		if !strings.Contains(err.Error(), mention) {
-			t.Errorf("parseOperand(%q) error %q does not name %q", tt.op, err, mention)
-		}
-		if diff := cmp.Diff(arch.Operand{}, got); diff != "" {
-			t.Errorf("parseOperand(%q) returned an operand with its error (-want +got):\n%s", tt.op, diff)
-		}
-	}
+	})
 }
 
 // TestParseArg runs whole arguments, as gcc 12 and clang 14 emitted them
 // (survey section 4.4, Debian corpus), through arch.ParseArg.
 func TestParseArg(t *testing.T) {
-	tests := []struct {
-		text string
-		want arch.Arg
-	}{
+	archtest.CheckArgs(t, Arch, []archtest.ArgCase{
 		{"-4@%r2", arch.Arg{Size: 4, Signed: true, Operand: reg(r2)}},
 		{"-8@%r3", arch.Arg{Size: 8, Signed: true, Operand: reg(r3)}},
 		{"-4@%r11", arch.Arg{Size: 4, Signed: true, Operand: reg(r11)}},
@@ -205,61 +161,25 @@ func TestParseArg(t *testing.T) {
 		{"-4@224(%r1,%r15)", arch.Arg{Size: 4, Signed: true, Operand: sib(r15, r1, 224)}},
 		{"8f@%r2", arch.Arg{Size: 8, Float: true, Operand: reg(r2)}},
 		{"8f@160(%r15)", arch.Arg{Size: 8, Float: true, Operand: deref(r15, 160)}},
-	}
-	for _, tt := range tests {
-		tt.want.Text = tt.text
-		got, err := arch.ParseArg(Arch, tt.text)
-		if err != nil {
-			t.Errorf("ParseArg(%q): %v", tt.text, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ParseArg(%q) mismatch (-want +got):\n%s", tt.text, diff)
-		}
-	}
+	})
 }
 
 func TestParseArgErrors(t *testing.T) {
-	tests := []struct {
-		text  string
-		want  error
-		size  int
-		float bool
-	}{
+	archtest.CheckArgErrors(t, Arch, []archtest.ArgErrorCase{
 		{"8f@%f0", arch.ErrFloatRegister, 8, true},
 		{"4f@%f2", arch.ErrFloatRegister, 4, true},
 		{"-4@%r16", arch.ErrUnknownRegister, 4, false},
 		{"8@sym", arch.ErrSymbolic, 8, false},
 		{"-16@%r2", arch.ErrSize, 16, false},
 		{"%r2", arch.ErrSyntax, 0, false},
-	}
-	for _, tt := range tests {
-		got, err := arch.ParseArg(Arch, tt.text)
-		if !errors.Is(err, tt.want) {
-			t.Errorf("ParseArg(%q) error %v, want %v", tt.text, err, tt.want)
-			continue
-		}
-		if got.Size != tt.size || got.Float != tt.float {
-			t.Errorf("ParseArg(%q) = size %d float %v, want size %d float %v", tt.text, got.Size, got.Float, tt.size, tt.float)
-		}
-	}
+	})
 }
 
 // TestSplitNote parses a whole note's argument string.
 func TestSplitNote(t *testing.T) {
 	note := "-4@%r2 8@160(%r15) -4@224(%r1,%r15) -4@-9"
 	want := []arch.Operand{reg(r2), deref(r15, 160), sib(r15, r1, 224), imm(0xfffffffffffffff7)}
-	var got []arch.Operand
-	for _, text := range arch.Split(note) {
-		arg, err := arch.ParseArg(Arch, text)
-		if err != nil {
-			t.Fatalf("ParseArg(%q): %v", text, err)
-		}
-		got = append(got, arg.Operand)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("%q mismatch (-want +got):\n%s", note, diff)
-	}
+	archtest.CheckNote(t, Arch, note, want)
 }
 
 // TestRegTable checks the table against user_pt_regs worked out by hand.
@@ -271,16 +191,7 @@ func TestRegTable(t *testing.T) {
 	if diff := cmp.Diff(want, ptRegs); diff != "" {
 		t.Errorf("ptRegs mismatch (-want +got):\n%s", diff)
 	}
-	for name, off := range ptRegs {
-		got, err := parseOperand("%" + name)
-		if err != nil {
-			t.Errorf("parseOperand(%q): %v", "%"+name, err)
-			continue
-		}
-		if diff := cmp.Diff(reg(arch.Register{Name: name, Offset: off}), got); diff != "" {
-			t.Errorf("parseOperand(%q) mismatch (-want +got):\n%s", "%"+name, diff)
-		}
-	}
+	archtest.CheckRegisters(t, parseOperand, ptRegs, func(name string) string { return "%" + name })
 	if Arch.Name != "s390x" || Arch.Machine != elf.EM_S390 {
 		t.Errorf("Arch = %q %v, want s390x EM_S390", Arch.Name, Arch.Machine)
 	}
