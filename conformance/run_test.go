@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -106,5 +107,37 @@ func TestRunDetectsMismatches(t *testing.T) {
 				t.Errorf("failures %v lack %q", r.Failures, tt.reason)
 			}
 		})
+	}
+}
+
+// TestHighByteRegisters: %ah and friends (x86-64 only; the operands are
+// written by hand, compilers rarely pick them).
+func TestHighByteRegisters(t *testing.T) {
+	needRoot(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("x86-64 registers")
+	}
+	src := `
+#include <sys/sdt.h>
+#include <stdio.h>
+#include <stdint.h>
+int main(int argc, char **argv) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	volatile uint32_t a = 0x1280a5c3u * (unsigned)argc, d = 0x7ff0u * (unsigned)argc;
+	uint32_t av = a, dv = d;
+	__asm__ __volatile__(STAP_PROBE_ASM(hb, regs, -1@%%ah 1@%%ah 1@%%al 2@%%ax -1@%%dh)
+		:: "a"(av), "d"(dv) : "memory");
+	printf("hb:regs %lld %llu %llu %llu %lld\n", (long long)(int8_t)(av >> 8), (unsigned long long)(uint8_t)(av >> 8),
+		(unsigned long long)(uint8_t)av, (unsigned long long)(uint16_t)av, (long long)(int8_t)(dv >> 8));
+	return 0;
+}
+`
+	exe := buildCase(t, "highbyte", src, "-O2")
+	r, err := Run(context.Background(), Case{Executable: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Passed || r.Hits != 1 {
+		t.Fatalf("result %+v, failures %v", r, r.Failures)
 	}
 }

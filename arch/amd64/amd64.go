@@ -42,9 +42,11 @@ var ptRegs = arch.RegTable{
 	"rsp": 152, "esp": 152, "sp": 152, "spl": 152,
 }
 
-// highByte are the legacy bits-8-to-15 registers: pt_regs holds them, but a
-// spec can only take the low bytes of a slot.
-var highByte = map[string]bool{"ah": true, "bh": true, "ch": true, "dh": true}
+// highByte are the legacy bits-8-to-15 registers, by the slot that holds
+// them. A spec reads 8 bytes from its reg_off and keeps the low ones, so
+// reading from one byte into the slot (x86 is little-endian) puts bits
+// 8-15 lowest: %ah is the slot of rax plus 1.
+var highByte = map[string]string{"ah": "rax", "bh": "rbx", "ch": "rcx", "dh": "rdx"}
 
 // floatPrefixes name register files the kernel does not save in pt_regs.
 var floatPrefixes = []string{"xmm", "ymm", "zmm", "st", "mm", "k"}
@@ -55,8 +57,8 @@ func register(s string) (arch.Register, error) {
 	if !ok || name == "" {
 		return arch.Register{}, fmt.Errorf("%w: %q is not a register (want %%name)", arch.ErrSyntax, s)
 	}
-	if highByte[name] {
-		return arch.Register{}, fmt.Errorf("%w: high-byte register %%%s (bits 8-15)", arch.ErrUnsupported, name)
+	if _, ok := highByte[name]; ok {
+		return arch.Register{}, fmt.Errorf("%w: high-byte register %%%s cannot address memory", arch.ErrSyntax, name)
 	}
 	if name == "st" {
 		return arch.Register{}, fmt.Errorf("%w: %%st", arch.ErrFloatRegister)
@@ -80,6 +82,9 @@ func parseOperand(op string) (arch.Operand, error) {
 	case strings.HasPrefix(op, "%"):
 		if strings.Contains(op, ":") {
 			return arch.Operand{}, fmt.Errorf("%w: segment override in %q", arch.ErrUnsupported, op)
+		}
+		if slot, ok := highByte[op[1:]]; ok {
+			return arch.Operand{Kind: arch.Reg, Base: arch.Register{Name: op[1:], Offset: ptRegs[slot] + 1}}, nil
 		}
 		r, err := register(op)
 		if err != nil {

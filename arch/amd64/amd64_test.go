@@ -44,6 +44,9 @@ func TestParseArg(t *testing.T) {
 		{"1@%bpl", arch.Arg{Size: 1, Operand: arch.Operand{Kind: arch.Reg, Base: reg("bpl", offRBP)}}},
 		{"1@%spl", arch.Arg{Size: 1, Operand: arch.Operand{Kind: arch.Reg, Base: reg("spl", offRSP)}}},
 		{"8@%rip", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Reg, Base: reg("rip", offRIP)}}},
+		// High bytes: one byte into the slot, where bits 8-15 are.
+		{"-1@%ah", arch.Arg{Size: 1, Signed: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("ah", offRAX+1)}}},
+		{"1@%dh", arch.Arg{Size: 1, Operand: arch.Operand{Kind: arch.Reg, Base: reg("dh", offRDX+1)}}},
 		{"8@%r15", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Reg, Base: reg("r15", offR15)}}},
 		{"8f@%rdx", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("rdx", offRDX)}}},
 		{"4f@%eax", arch.Arg{Size: 4, Float: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("eax", offRAX)}}},
@@ -93,7 +96,7 @@ func TestParseArgErrors(t *testing.T) {
 		{"8@sym(%rip,%rax,2)", arch.ErrUnsupported},
 		{"8@8(%rip)", arch.ErrUnsupported},
 		{"8@(,%rax,8)", arch.ErrUnsupported},
-		{"-2@%ah", arch.ErrUnsupported},
+		{"-1@(%ah)", arch.ErrSyntax},
 		{"8@%fs:16", arch.ErrUnsupported},
 		{"8f@%xmm0", arch.ErrFloatRegister},
 		{"8@%xmm15", arch.ErrFloatRegister},
