@@ -45,6 +45,20 @@ func (l Layout) SpecSize() int { return l.cookieOffset() + 16 }
 
 func (l Layout) cookieOffset() int { return MaxArgs * l.ArgSize }
 
+// argTypeUnreadable is the arg_type of an [Unreadable] argument: no
+// decoder knows it, so bpf_usdt_arg fails for that argument.
+const argTypeUnreadable arch.Kind = 0xff
+
+// Unreadable reports whether an argument failed for a known hardware
+// limit: its value is in a register pt_regs does not hold (FP/vector), or
+// it is wider than 64 bits. Such an argument does not stop its call site's
+// spec: [Encode] gives it an argument type that makes bpf_usdt_arg fail for
+// it alone. Any other failure (an operand not understood, a symbol not
+// found) makes the whole spec fail: the value's place is not known.
+func Unreadable(a *Argument) bool {
+	return a.Err != nil && (errors.Is(a.Err, arch.ErrFloatRegister) || errors.Is(a.Err, arch.ErrSize) && a.Size > 8)
+}
+
 // Sentinel errors of [Encode].
 var (
 	// ErrTooManyArgs: more than [MaxArgs] arguments.
@@ -74,10 +88,17 @@ func AppendSpec(buf []byte, l Layout, order binary.ByteOrder, args []Argument, c
 	buf = append(buf, make([]byte, l.SpecSize())...)
 	spec := buf[start:]
 	for i, a := range args {
-		if a.Err != nil {
+		if a.Err != nil && !Unreadable(&a) {
 			return buf[:start], fmt.Errorf("%w: %w", ErrArgument, a.Err)
 		}
-		if err := l.putArg(spec[i*l.ArgSize:(i+1)*l.ArgSize], order, &a.Arg); err != nil {
+		arg := &a.Arg
+		if a.Err != nil {
+			// bpf_usdt_arg rejects an unknown arg_type with -EINVAL,
+			// in libbpf's decoder as in ours: this argument fails, the
+			// others of the call site still work.
+			arg = &arch.Arg{Size: min(a.Size, 8), Signed: a.Signed, Operand: arch.Operand{Kind: argTypeUnreadable}}
+		}
+		if err := l.putArg(spec[i*l.ArgSize:(i+1)*l.ArgSize], order, arg); err != nil {
 			return buf[:start], &ArgError{Index: i, Operand: a.Text, Err: err}
 		}
 	}

@@ -245,3 +245,38 @@ type littleEndianWrapper struct{ binary.ByteOrder }
 func (littleEndianWrapper) PutUint16(b []byte, v uint16) { binary.LittleEndian.PutUint16(b, v) }
 func (littleEndianWrapper) PutUint32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
 func (littleEndianWrapper) PutUint64(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }
+
+// TestEncodeUnreadable: an FP-register or wide argument gets arg_type 0xff
+// (which decoders reject) and keeps the others; a not-understood one fails
+// the spec.
+func TestEncodeUnreadable(t *testing.T) {
+	reg := Argument{Arg: arch.Arg{Text: "-4@%edi", Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Reg, Base: arch.Register{Name: "edi", Offset: 112}}}}
+	fp := Argument{Arg: arch.Arg{Text: "8f@%xmm0", Size: 8, Float: true}, Err: &ArgError{Index: 1, Operand: "8f@%xmm0", Err: arch.ErrFloatRegister}}
+	wide := Argument{Arg: arch.Arg{Text: "-16@%rax", Size: 16, Signed: true}, Err: &ArgError{Index: 2, Operand: "-16@%rax", Err: arch.ErrSize}}
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		b, err := Encode(LayoutV17, order, []Argument{reg, fp, wide}, 0)
+		if err != nil {
+			t.Fatalf("%v: %v", order, err)
+		}
+		typeAt := 8
+		if order == binary.ByteOrder(binary.BigEndian) {
+			typeAt = 12
+		}
+		for i, want := range []byte{1, 0xff, 0xff} {
+			if got := b[i*24+typeAt]; got != want {
+				t.Errorf("%v: arg %d arg_type %#x, want %#x", order, i, got, want)
+			}
+		}
+		if b[2*24+16] != 1 || b[2*24+17] != 0 {
+			t.Errorf("%v: wide arg signed/bitshift = %d/%d, want 1/0", order, b[2*24+16], b[2*24+17])
+		}
+	}
+	bad := Argument{Arg: arch.Arg{Text: "4@foo"}, Err: &ArgError{Err: arch.ErrSyntax}}
+	if _, err := Encode(LayoutV17, binary.LittleEndian, []Argument{reg, bad}, 0); !errors.Is(err, ErrArgument) {
+		t.Errorf("syntax error: %v, want ErrArgument", err)
+	}
+	small := Argument{Arg: arch.Arg{Text: "3@%eax", Size: 3}, Err: &ArgError{Err: arch.ErrSize}}
+	if _, err := Encode(LayoutV17, binary.LittleEndian, []Argument{small}, 0); !errors.Is(err, ErrArgument) {
+		t.Errorf("3-byte argument: %v, want ErrArgument (not a width limit)", err)
+	}
+}

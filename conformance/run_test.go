@@ -141,3 +141,45 @@ int main(int argc, char **argv) {
 		t.Fatalf("result %+v, failures %v", r, r.Failures)
 	}
 }
+
+// TestUnreadableArgumentFailsAlone: an argument in an FP register, or wider
+// than 64 bits, makes bpf_usdt_arg fail (-EINVAL) for that argument only;
+// the call site attaches and its other arguments decode.
+func TestUnreadableArgumentFailsAlone(t *testing.T) {
+	needRoot(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("x86-64 registers")
+	}
+	src := `
+#include <sys/sdt.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	long a = -7L * argc, b = 1234L * argc;
+	double d = 0.5 * argc;
+	__asm__ __volatile__(STAP_PROBE_ASM(fp, mixed, -8@%%rdi 8f@%%xmm0 16@%%rax -8@%%rsi)
+		:: "D"(a), "x"(d), "a"(0L), "S"(b) : "memory");
+	/* The real values of the unreadable arguments, to see them fail. */
+	printf("fp:mixed %ld 4602678819172646912 0 %ld\n", a, b);
+	return 0;
+}
+`
+	exe := buildCase(t, "unreadable", src, "-O2")
+	r, err := Run(context.Background(), Case{Executable: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Hits != 1 || r.Sites != 1 {
+		t.Fatalf("the call site did not attach and fire: %+v %v", r, r.Failures)
+	}
+	var args []int
+	for _, f := range r.Failures {
+		if f.Reason != "bpf_usdt_arg failed" || f.Got != "error -22" {
+			t.Errorf("unexpected failure: %v", f)
+		}
+		args = append(args, f.Arg)
+	}
+	if len(args) != 2 || args[0] != 1 || args[1] != 2 {
+		t.Errorf("failing arguments %v, want [1 2] (xmm0 and the 16-byte one)", args)
+	}
+}
