@@ -38,12 +38,14 @@ run: build
 generate:
 	MULTIARCH=$(MULTIARCH) $(GO) generate ./...
 
-# Build every case in testdata/conformance and run them all natively.
-conformance: build conformance-cases
+# Build every case in testdata/conformance and run them all natively:
+# as x86-64 programs, and as 32-bit ones (gcc -m32) on this x86-64 kernel.
+conformance: build conformance-cases conformance-cases-i386
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "conformance: skipped: loading BPF and attaching uprobes needs root"; \
 	else \
-	  $(BIN) conform --cases $(CASES); \
+	  $(BIN) conform --cases $(CASES) && \
+	  $(BIN) conform --cases build/conformance-i386/cases.list; \
 	fi
 
 vet:

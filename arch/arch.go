@@ -71,9 +71,10 @@ type Operand struct {
 type SymbolRef uint8
 
 const (
-	SymbolAddress SymbolRef = iota // the symbol's address: "sym"
-	SymbolGOTSlot                  // the address of its GOT slot: "sym@GOTPCREL"
-	SymbolLow12                    // the low 12 bits of its address: ":lo12:sym"
+	SymbolAddress   SymbolRef = iota // the symbol's address: "sym"
+	SymbolGOTSlot                    // the address of its GOT slot: "sym@GOTPCREL"
+	SymbolLow12                      // the low 12 bits of its address: ":lo12:sym"
+	SymbolGOTOffset                  // its distance from the GOT: i386 "sym@GOTOFF(%ebx)"
 )
 
 // Arg is one argument of a probe: the size prefix and the parsed operand.
@@ -110,6 +111,9 @@ type Arch struct {
 	// VM boots a Debian kernel of this architecture under QEMU for
 	// conformance runs; nil when there is no such recipe.
 	VM *VM
+	// RegisterBytes is the width of the program's general registers; 0
+	// means 8. A register operand wider than that is ErrPartialRegister.
+	RegisterBytes int
 	// IPOffset is the byte offset of the instruction pointer in the
 	// kernel's pt_regs, which the BPF side reads for its IP-to-spec-id
 	// fallback on kernels without BPF cookies.

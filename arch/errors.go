@@ -23,6 +23,10 @@ var (
 	// express (a high-byte register, a segment override, an index without
 	// a base, ...).
 	ErrUnsupported = errors.New("operand not expressible as a spec")
+	// ErrPartialRegister: the value is wider than the register that holds
+	// it (a 64-bit value "in" a 32-bit register of a 32-bit program: the
+	// other half is in a register the note does not name).
+	ErrPartialRegister = errors.New("value wider than its register")
 	// ErrRange: a number does not fit where it is used.
 	ErrRange = errors.New("number out of range")
 )

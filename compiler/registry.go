@@ -6,6 +6,7 @@ import (
 	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/arch/amd64"
 	"github.com/usdtspec/usdtspec/arch/arm64"
+	"github.com/usdtspec/usdtspec/arch/i386"
 	"github.com/usdtspec/usdtspec/arch/ppc64"
 	"github.com/usdtspec/usdtspec/arch/riscv64"
 	"github.com/usdtspec/usdtspec/arch/s390x"
@@ -19,6 +20,7 @@ var arches = []*arch.Arch{
 	s390x.Arch,
 	riscv64.Arch,
 	ppc64.Arch,
+	i386.Arch,
 }
 
 // ArchFor returns the grammar for an ELF machine and class, or nil.

@@ -50,13 +50,14 @@ func (l Layout) cookieOffset() int { return MaxArgs * l.ArgSize }
 const argTypeUnreadable arch.Kind = 0xff
 
 // Unreadable reports whether an argument failed for a known hardware
-// limit: its value is in a register pt_regs does not hold (FP/vector), or
-// it is wider than 64 bits. Such an argument does not stop its call site's
+// limit: its value is in a register pt_regs does not hold (FP/vector), is
+// wider than 64 bits, or is wider than the one register that holds it. Such an argument does not stop its call site's
 // spec: [Encode] gives it an argument type that makes bpf_usdt_arg fail for
 // it alone. Any other failure (an operand not understood, a symbol not
 // found) makes the whole spec fail: the value's place is not known.
 func Unreadable(a *Argument) bool {
-	return a.Err != nil && (errors.Is(a.Err, arch.ErrFloatRegister) || errors.Is(a.Err, arch.ErrSize) && a.Size > 8)
+	return a.Err != nil && (errors.Is(a.Err, arch.ErrFloatRegister) || errors.Is(a.Err, arch.ErrPartialRegister) ||
+		errors.Is(a.Err, arch.ErrSize) && a.Size > 8)
 }
 
 // Sentinel errors of [Encode].

@@ -32,6 +32,7 @@ type symbols struct {
 	hasTab  bool
 	addrs   map[string][]uint64 // defined symbols by name, distinct addresses
 	gotSlot map[string]uint64   // GOT slot address by symbol name
+	gotBase uint64              // _GLOBAL_OFFSET_TABLE_, or .got.plt; 0 if unknown
 }
 
 func (s *symbols) load() {
@@ -64,6 +65,13 @@ func (s *symbols) load() {
 	}
 	dyn, _ := s.ef.DynamicSymbols()
 	add(dyn)
+	// The GOT base that @GOTOFF is relative to: the symbol the linker
+	// defines there, else the start of .got.plt where it points.
+	if a := s.addrs["_GLOBAL_OFFSET_TABLE_"]; len(a) == 1 {
+		s.gotBase = a[0]
+	} else if sec := s.ef.Section(".got.plt"); sec != nil {
+		s.gotBase = sec.Addr
+	}
 	s.gotSlot = map[string]uint64{}
 	// A GOT slot is the target of a dynamic relocation naming the
 	// symbol (GLOB_DAT, or a plain 64-bit one); any relocation type will
@@ -114,6 +122,12 @@ func (s *symbols) resolve(a *arch.Arg, pc uint64, fileType elf.Type) (uint64, er
 		addr = addrs[0]
 	}
 	switch {
+	case a.SymbolRef == arch.SymbolGOTOffset:
+		if s.gotBase == 0 {
+			return 0, fmt.Errorf("%w: %w: no _GLOBAL_OFFSET_TABLE_ or .got.plt for %s@GOTOFF", arch.ErrSymbolic, ErrNoGOTSlot, a.Symbol)
+		}
+		// The base register holds the GOT's run-time address.
+		a.Offset += int64(addr - s.gotBase)
 	case a.SymbolRef == arch.SymbolLow12:
 		a.Offset += int64(addr & 0xfff)
 	case a.PCRelative:

@@ -57,6 +57,11 @@ type Result struct {
 	AttachTime Duration  `json:"attach_time"`
 	Mode       string    `json:"mode"`
 	Failures   []Failure `json:"failures"`
+	// Limits are arguments the compiler marked as beyond a hardware limit
+	// (compiler.Unreadable: an FP register, a 64-bit value in one 32-bit
+	// register) whose bpf_usdt_arg failed, as it must: not compared, not
+	// failures, listed.
+	Limits []Failure `json:"limits,omitempty"`
 }
 
 // Duration marshals as a string like "1.5ms".
@@ -219,7 +224,9 @@ func Run(ctx context.Context, c Case) (*Result, error) {
 		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(), Reason: err.Error()})
 	}
 	res.Hits, res.Lines = len(hits), len(lines)
-	res.Failures = append(res.Failures, compare(hits, lines, keys, sitesBySpec, mgr.UsesCookies())...)
+	fails, limits := compare(hits, lines, keys, sitesBySpec, mgr.UsesCookies())
+	res.Failures = append(res.Failures, fails...)
+	res.Limits = limits
 	res.Passed = len(res.Failures) == 0
 	return res, nil
 }
@@ -243,9 +250,9 @@ func parseLines(out []byte) ([]line, error) {
 	return lines, sc.Err()
 }
 
-// compare pairs the k-th hit with the k-th line.
-func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[uint32][]usdt.Site, cookies bool) []Failure {
-	var fails []Failure
+// compare pairs the k-th hit with the k-th line. It returns the failures
+// and the arguments at a hardware limit.
+func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[uint32][]usdt.Site, cookies bool) (fails, limits []Failure) {
 	for k := 0; k < max(len(hits), len(lines)); k++ {
 		if k >= len(hits) {
 			fails = append(fails, Failure{Hit: k + 1, Probe: lines[k].probe, Arg: -1, Reason: "line with no hit: the probe did not fire or was not attached"})
@@ -280,9 +287,16 @@ func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[u
 			if i < len(site.args) {
 				f.Operand, f.Spec = site.args[i].operand, site.args[i].spec
 			}
+			limit := i < len(site.args) && site.args[i].limit
 			switch {
 			case err != nil:
 				f.Reason = "bad value on the line: " + err.Error()
+			case h.Ret[i] != 0 && limit:
+				f.Reason, f.Got = "hardware limit: "+f.Spec, "error "+strconv.Itoa(int(h.Ret[i]))
+				limits = append(limits, f)
+				continue
+			case limit:
+				f.Reason, f.Got = "an unreadable argument decoded", strconv.FormatInt(h.Value[i], 10)
 			case h.Ret[i] != 0:
 				f.Reason, f.Got = "bpf_usdt_arg failed", "error "+strconv.Itoa(int(h.Ret[i]))
 			case uint64(h.Value[i]) != want:
@@ -294,7 +308,7 @@ func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[u
 			fails = append(fails, f)
 		}
 	}
-	return fails
+	return fails, limits
 }
 
 // parseValue reads a decimal token as 64-bit two's complement.
@@ -311,7 +325,10 @@ type siteInfo struct {
 	args []argInfo
 }
 
-type argInfo struct{ operand, spec string }
+type argInfo struct {
+	operand, spec string
+	limit         bool // compiler.Unreadable
+}
 
 // siteOf names the call site of a hit: by its spec id when BPF cookies
 // carry it, else by instruction pointer. Sites sharing a spec id have the
@@ -340,7 +357,7 @@ func siteOf(h *conformHit, sitesBySpec map[uint32][]usdt.Site, cookies bool) sit
 	sort.Strings(pcs)
 	info := siteInfo{pc: strings.Join(pcs, "|")}
 	for _, a := range cands[0].Arguments {
-		info.args = append(info.args, argInfo{operand: a.Text, spec: describe(&a)})
+		info.args = append(info.args, argInfo{operand: a.Text, spec: describe(&a), limit: compiler.Unreadable(&a)})
 	}
 	return info
 }

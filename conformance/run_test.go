@@ -172,14 +172,18 @@ int main(int argc, char **argv) {
 	if r.Hits != 1 || r.Sites != 1 {
 		t.Fatalf("the call site did not attach and fire: %+v %v", r, r.Failures)
 	}
+	if !r.Passed || len(r.Failures) != 0 {
+		t.Errorf("failures: %v", r.Failures)
+	}
+	// The two unreadable arguments failed in BPF, and are listed as limits.
 	var args []int
-	for _, f := range r.Failures {
-		if f.Reason != "bpf_usdt_arg failed" || f.Got != "error -22" {
-			t.Errorf("unexpected failure: %v", f)
+	for _, f := range r.Limits {
+		if !strings.HasPrefix(f.Reason, "hardware limit") || f.Got != "error -22" {
+			t.Errorf("unexpected limit: %v", f)
 		}
 		args = append(args, f.Arg)
 	}
 	if len(args) != 2 || args[0] != 1 || args[1] != 2 {
-		t.Errorf("failing arguments %v, want [1 2] (xmm0 and the 16-byte one)", args)
+		t.Errorf("arguments at a limit %v, want [1 2] (xmm0 and the 16-byte one)", args)
 	}
 }

@@ -16,6 +16,7 @@
 #	s390x     s390x-linux-gnu-gcc, -g++
 #	riscv64   riscv64-linux-gnu-gcc, -g++
 #	ppc64le   powerpc64le-linux-gnu-gcc, -g++
+#	i386      gcc -m32, g++ -m32 (gcc-multilib; run natively, not in a VM)
 #
 # (vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
@@ -49,7 +50,7 @@ endif
 # This fragment must not become the including Makefile's default goal.
 CONFX_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le
+CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386
 CONFX_OPTS := O0 O2
 
 CONFX_TRIPLE_arm64 := aarch64-linux-gnu
@@ -59,6 +60,9 @@ CONFX_TRIPLE_ppc64le := powerpc64le-linux-gnu
 
 CONFX_CC_amd64 ?= gcc
 CONFX_CXX_amd64 ?= g++
+# i386: 32-bit programs, run natively by the x86-64 kernel (gcc-multilib).
+CONFX_CC_i386 ?= gcc -m32
+CONFX_CXX_i386 ?= g++ -m32
 CONFX_CC_arm64 ?= $(CONFX_TRIPLE_arm64)-gcc
 CONFX_CXX_arm64 ?= $(CONFX_TRIPLE_arm64)-g++
 CONFX_CC_s390x ?= $(CONFX_TRIPLE_s390x)-gcc

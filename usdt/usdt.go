@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -197,7 +198,7 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("usdt: %w", err)
 	}
-	if f.Arch != m.host {
+	if f.Arch == nil || !slices.Contains(f.Arch.GOARCH, runtime.GOARCH) {
 		return nil, nil, fmt.Errorf("usdt: %s: %w: %v %v on a %s kernel", t.Path, ErrForeignArch, f.Machine, f.Class, m.host.Name)
 	}
 	var probes []compiler.Probe

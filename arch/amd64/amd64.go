@@ -1,5 +1,6 @@
 // Package amd64 is the x86-64 (EM_X86_64) operand grammar, in AT&T syntax
-// as gcc and clang print it, and the x86_64 struct pt_regs table.
+// as gcc and clang print it, and the x86_64 struct pt_regs table. The
+// grammar is also arch/i386's, over its own register table.
 package amd64
 
 import (
@@ -13,6 +14,21 @@ import (
 // Arch is x86-64.
 // IPOffset is pt_regs.ip (rip).
 var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, IPOffset: 128, ParseOperand: parseOperand, GOARCH: []string{"amd64"}, VM: vm}
+
+// grammar is x86-64's: 64-bit registers, rip-relative symbols and their
+// GOT slots.
+var grammar = &Grammar{Regs: ptRegs, Relocations: map[string]arch.SymbolRef{"GOTPCREL": arch.SymbolGOTSlot}}
+
+func parseOperand(op string) (arch.Operand, error) { return grammar.ParseOperand(op) }
+
+// Grammar is the AT&T operand syntax over a register table.
+type Grammar struct {
+	// Regs are the register names and their pt_regs offsets; the high
+	// bytes (%ah...) are found through their 32-bit registers (eax...).
+	Regs arch.RegTable
+	// Relocations are the "sym@OP" operators accepted in a displacement.
+	Relocations map[string]arch.SymbolRef
+}
 
 // vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
 var vm = &arch.VM{GOARCH: "amd64", DebArch: "amd64", QEMU: "qemu-system-x86_64",
@@ -42,17 +58,17 @@ var ptRegs = arch.RegTable{
 	"rsp": 152, "esp": 152, "sp": 152, "spl": 152,
 }
 
-// highByte are the legacy bits-8-to-15 registers, by the slot that holds
-// them. A spec reads 8 bytes from its reg_off and keeps the low ones, so
-// reading from one byte into the slot (x86 is little-endian) puts bits
-// 8-15 lowest: %ah is the slot of rax plus 1.
-var highByte = map[string]string{"ah": "rax", "bh": "rbx", "ch": "rcx", "dh": "rdx"}
+// highByte are the legacy bits-8-to-15 registers, by the register whose
+// slot holds them. A spec reads 8 bytes from its reg_off and keeps the low
+// ones, so reading from one byte into the slot (x86 is little-endian)
+// puts bits 8-15 lowest: %ah is the slot of eax plus 1.
+var highByte = map[string]string{"ah": "eax", "bh": "ebx", "ch": "ecx", "dh": "edx"}
 
 // floatPrefixes name register files the kernel does not save in pt_regs.
 var floatPrefixes = []string{"xmm", "ymm", "zmm", "st", "mm", "k"}
 
 // register resolves "%name".
-func register(s string) (arch.Register, error) {
+func (g *Grammar) register(s string) (arch.Register, error) {
 	name, ok := strings.CutPrefix(s, "%")
 	if !ok || name == "" {
 		return arch.Register{}, fmt.Errorf("%w: %q is not a register (want %%name)", arch.ErrSyntax, s)
@@ -68,10 +84,11 @@ func register(s string) (arch.Register, error) {
 			return arch.Register{}, fmt.Errorf("%w: %%%s", arch.ErrFloatRegister, name)
 		}
 	}
-	return ptRegs.Lookup(name)
+	return g.Regs.Lookup(name)
 }
 
-func parseOperand(op string) (arch.Operand, error) {
+// ParseOperand parses one operand.
+func (g *Grammar) ParseOperand(op string) (arch.Operand, error) {
 	switch {
 	case strings.HasPrefix(op, "$"):
 		v, err := arch.ParseImmediate(op[1:])
@@ -84,15 +101,15 @@ func parseOperand(op string) (arch.Operand, error) {
 			return arch.Operand{}, fmt.Errorf("%w: segment override in %q", arch.ErrUnsupported, op)
 		}
 		if slot, ok := highByte[op[1:]]; ok {
-			return arch.Operand{Kind: arch.Reg, Base: arch.Register{Name: op[1:], Offset: ptRegs[slot] + 1}}, nil
+			return arch.Operand{Kind: arch.Reg, Base: arch.Register{Name: op[1:], Offset: g.Regs[slot] + 1}}, nil
 		}
-		r, err := register(op)
+		r, err := g.register(op)
 		if err != nil {
 			return arch.Operand{}, err
 		}
 		return arch.Operand{Kind: arch.Reg, Base: r}, nil
 	case strings.HasSuffix(op, ")"):
-		return parseMemory(op)
+		return g.parseMemory(op)
 	}
 	if _, err := arch.ParseDisplacement(op); err != nil {
 		return arch.Operand{}, err // a bare symbol: "counter.0", "x@GOTOFF"
@@ -101,7 +118,7 @@ func parseOperand(op string) (arch.Operand, error) {
 }
 
 // parseMemory parses disp(%base), (%base), disp(%base,%index[,scale]).
-func parseMemory(op string) (arch.Operand, error) {
+func (g *Grammar) parseMemory(op string) (arch.Operand, error) {
 	dispText, inner, err := arch.CutParens(op)
 	if err != nil {
 		return arch.Operand{}, err
@@ -118,12 +135,11 @@ func parseMemory(op string) (arch.Operand, error) {
 		return arch.Operand{}, err
 	}
 	ref := arch.SymbolAddress
-	switch suffix {
-	case "":
-	case "GOTPCREL":
-		ref = arch.SymbolGOTSlot
-	default:
-		return arch.Operand{}, fmt.Errorf("%w: relocation @%s in %q", arch.ErrSymbolic, suffix, op)
+	if suffix != "" {
+		var ok bool
+		if ref, ok = g.Relocations[suffix]; !ok {
+			return arch.Operand{}, fmt.Errorf("%w: relocation @%s in %q", arch.ErrSymbolic, suffix, op)
+		}
 	}
 	if parts[0] == "" {
 		if len(parts) == 1 {
@@ -131,11 +147,11 @@ func parseMemory(op string) (arch.Operand, error) {
 		}
 		return arch.Operand{}, fmt.Errorf("%w: index without base register in %q", arch.ErrUnsupported, op)
 	}
-	base, err := register(parts[0])
+	base, err := g.register(parts[0])
 	if err != nil {
 		return arch.Operand{}, err
 	}
-	if base.Offset == ptRegs["rip"] {
+	if base.Name == "rip" {
 		// A rip-relative address is relative to the next instruction
 		// of the asm statement that holds it, not to the probe: only a
 		// symbol, whose address the compiler knows, says where it is.
@@ -148,9 +164,9 @@ func parseMemory(op string) (arch.Operand, error) {
 		return arch.Operand{}, fmt.Errorf("%w: @GOTPCREL without %%rip in %q", arch.ErrSyntax, op)
 	}
 	if len(parts) == 1 {
-		return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp, Symbol: sym}, nil
+		return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp, Symbol: sym, SymbolRef: ref}, nil
 	}
-	index, err := register(parts[1])
+	index, err := g.register(parts[1])
 	if err != nil {
 		return arch.Operand{}, err
 	}
@@ -163,5 +179,5 @@ func parseMemory(op string) (arch.Operand, error) {
 			return arch.Operand{}, fmt.Errorf("%w: scale %q (want 1, 2, 4 or 8)", arch.ErrSyntax, parts[2])
 		}
 	}
-	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp, Symbol: sym}, nil
+	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp, Symbol: sym, SymbolRef: ref}, nil
 }

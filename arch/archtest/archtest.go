@@ -27,7 +27,7 @@ import (
 
 var allSentinels = []error{
 	arch.ErrSyntax, arch.ErrSize, arch.ErrUnknownRegister, arch.ErrFloatRegister,
-	arch.ErrSymbolic, arch.ErrUnsupported, arch.ErrRange,
+	arch.ErrSymbolic, arch.ErrUnsupported, arch.ErrRange, arch.ErrPartialRegister,
 }
 
 // Sentinels returns how many of package arch's sentinel errors err wraps.
@@ -321,7 +321,7 @@ func readOffsets(t *testing.T, obj string, machine elf.Machine) map[string]uint6
 // op, the operand must be well formed (a valid kind; no register fields on
 // a constant; registers that are entries of table; a scale of 1, 2, 4 or
 // 8), the match must be anchored (op followed by "@", "]", ")" or " x" is
-// rejected), and arch.ParseArg(a, "-8@"+op) must give the same operand;
+// rejected), and arch.ParseArg(a, "-8@"+op) (-4@ for 32-bit programs) must give the same operand;
 // CheckOperand then returns the operand and true, for the caller to check
 // its architecture's own invariants.
 func CheckOperand(t testing.TB, a *arch.Arch, table arch.RegTable, op string, parse func(string) (arch.Operand, error)) (arch.Operand, bool) {
@@ -345,12 +345,14 @@ func CheckOperand(t testing.TB, a *arch.Arch, table arch.RegTable, op string, pa
 		}
 	}
 	// The same through a whole argument.
-	arg, err := arch.ParseArg(a, "-8@"+op)
+	// A size every register holds: 8, or the program's register width.
+	text := fmt.Sprintf("-%d@%s", cmpOr(a.RegisterBytes, 8), op)
+	arg, err := arch.ParseArg(a, text)
 	if err != nil {
-		t.Fatalf("ParseArg(%q): %v", "-8@"+op, err)
+		t.Fatalf("ParseArg(%q): %v", text, err)
 	}
 	if diff := cmp.Diff(o, arg.Operand); diff != "" {
-		t.Fatalf("ParseArg(%q) operand differs from parseOperand (-op +arg):\n%s", "-8@"+op, diff)
+		t.Fatalf("ParseArg(%q) operand differs from parseOperand (-op +arg):\n%s", text, diff)
 	}
 	return o, true
 }
@@ -400,4 +402,11 @@ func checkInvariants(t testing.TB, table arch.RegTable, op string, o arch.Operan
 	default:
 		fail("invalid kind %v", o.Kind)
 	}
+}
+
+func cmpOr(v, fallback int) int {
+	if v != 0 {
+		return v
+	}
+	return fallback
 }

@@ -133,8 +133,12 @@ func conform(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeResult(w io.Writer, r *conformance.Result, status string) {
-	fmt.Fprintf(w, "%-13s %s: %d call sites, %d hits, %d lines, attach %v (%s)\n",
+	fmt.Fprintf(w, "%-13s %s: %d call sites, %d hits, %d lines, attach %v (%s)",
 		status, r.Case, r.Sites, r.Hits, r.Lines, r.AttachTime, r.Mode)
+	if len(r.Limits) > 0 {
+		fmt.Fprintf(w, ", %d arguments at a hardware limit (not compared), e.g. %s", len(r.Limits), r.Limits[0])
+	}
+	fmt.Fprintln(w)
 	const show = 20
 	for i, f := range r.Failures {
 		if i == show {
