@@ -123,11 +123,10 @@ func (fs *initramfs) write(w io.Writer) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	// The loader of every glibc looks in /lib; the interpreter paths of
-	// some (/lib64/ld-linux-x86-64.so.2) are elsewhere.
-	mkdirs := func(p string) error {
+	// mkdirs writes the folder d and its parents, once each.
+	mkdirs := func(d string) error {
 		var parts []string
-		for d := path.Dir(p); d != "/" && !dirs[d]; d = path.Dir(d) {
+		for ; d != "/" && !dirs[d]; d = path.Dir(d) {
 			parts = append(parts, d)
 		}
 		for i := len(parts) - 1; i >= 0; i-- {
@@ -138,13 +137,14 @@ func (fs *initramfs) write(w io.Writer) error {
 		}
 		return nil
 	}
-	for _, d := range []string{"/dev/x", "/proc/x", "/sys/x", "/tmp/x"} {
+	// Mount points of the guest's init.
+	for _, d := range []string{"/dev", "/proc", "/sys", "/tmp"} {
 		if err := mkdirs(d); err != nil {
 			return err
 		}
 	}
 	for _, n := range names {
-		if err := mkdirs(n); err != nil {
+		if err := mkdirs(path.Dir(n)); err != nil {
 			return err
 		}
 		body, ok := fs.data[n]

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -151,9 +150,5 @@ func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stder
 			return nil, err
 		}
 	}
-	rep, err := vm.Run(ctx, vm.Config{Arch: a, Suite: suite, Kernel: kernel, Init: init, Cases: cases, Progress: stderr, WorkDir: o.keep})
-	if err != nil && !errors.Is(err, vm.ErrHang) && rep == nil {
-		return nil, err
-	}
-	return rep, err
+	return vm.Run(ctx, vm.Config{Arch: a, Suite: suite, Kernel: kernel, Init: init, Cases: cases, Progress: stderr, WorkDir: o.keep})
 }
