@@ -109,7 +109,13 @@ func TestCorpus(t *testing.T) {
 				for _, s := range expectedFailures {
 					if errors.Is(a.Err, s) {
 						known = true
-						failures[fmt.Sprintf("%s: %v: %s", name, s, a.Text)]++
+						// By reason: the innermost error, which names the
+						// symbol, register or size.
+						reason := a.Err
+						for u := errors.Unwrap(reason); u != nil && errors.Unwrap(u) != nil; u = errors.Unwrap(u) {
+							reason = u
+						}
+						failures[fmt.Sprintf("%s: %v", name, reason)]++
 					}
 				}
 				if !known {
