@@ -16,7 +16,7 @@
 #	s390x     s390x-linux-gnu-gcc, -g++
 #	riscv64   riscv64-linux-gnu-gcc, -g++
 #	ppc64le   powerpc64le-linux-gnu-gcc, -g++
-#	i386      gcc -m32, g++ -m32 (gcc-multilib; run natively, not in a VM)
+#	i386      i686-linux-gnu-gcc, -g++ (run natively, not in a VM)
 #
 # (vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
@@ -60,9 +60,12 @@ CONFX_TRIPLE_ppc64le := powerpc64le-linux-gnu
 
 CONFX_CC_amd64 ?= gcc
 CONFX_CXX_amd64 ?= g++
-# i386: 32-bit programs, run natively by the x86-64 kernel (gcc-multilib).
-CONFX_CC_i386 ?= gcc -m32
-CONFX_CXX_i386 ?= g++ -m32
+# i386: 32-bit programs, run natively by the x86-64 kernel. Debian's
+# i686 cross compiler, not gcc-multilib, which conflicts with every other
+# cross compiler; libc6-i386 gives the dynamic case its loader.
+CONFX_TRIPLE_i386 := i686-linux-gnu
+CONFX_CC_i386 ?= $(CONFX_TRIPLE_i386)-gcc
+CONFX_CXX_i386 ?= $(CONFX_TRIPLE_i386)-g++
 CONFX_CC_arm64 ?= $(CONFX_TRIPLE_arm64)-gcc
 CONFX_CXX_arm64 ?= $(CONFX_TRIPLE_arm64)-g++
 CONFX_CC_s390x ?= $(CONFX_TRIPLE_s390x)-gcc

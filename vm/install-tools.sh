@@ -3,7 +3,9 @@
 # tests need: QEMU system emulators for x86_64, arm64, s390x, riscv64 and
 # ppc64le, OpenSBI (riscv64 `-bios default`), the Debian cross compilers
 # (gcc/g++ for aarch64, s390x, riscv64, powerpc64le, with their
-# libc6-dev-*-cross as dependencies), sys/sdt.h, and the small tools the
+# libc6-dev-*-cross as dependencies), the i686 cross compiler and
+# libc6-i386 for 32-bit x86 cases run natively (not gcc-multilib: it
+# conflicts with every cross compiler), sys/sdt.h, and the small tools the
 # kernel fetch and initramfs packing use.
 #
 # Native amd64 packages only: no `dpkg --add-architecture` (foreign-arch
@@ -22,6 +24,7 @@ PKGS=(
   gcc-s390x-linux-gnu g++-s390x-linux-gnu
   gcc-riscv64-linux-gnu g++-riscv64-linux-gnu
   gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
+  gcc-i686-linux-gnu g++-i686-linux-gnu libc6-i386
   gcc g++ make binutils dpkg-dev xz-utils zstd cpio
   systemtap-sdt-dev debian-archive-keyring ca-certificates
 )
