@@ -5,6 +5,7 @@ import (
 
 	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/arch/amd64"
+	"github.com/usdtspec/usdtspec/arch/arm"
 	"github.com/usdtspec/usdtspec/arch/arm64"
 	"github.com/usdtspec/usdtspec/arch/i386"
 	"github.com/usdtspec/usdtspec/arch/ppc64"
@@ -21,6 +22,7 @@ var arches = []*arch.Arch{
 	riscv64.Arch,
 	ppc64.Arch,
 	i386.Arch,
+	arm.Arch,
 }
 
 // ArchFor returns the grammar for an ELF machine and class, or nil.

@@ -245,7 +245,8 @@ func CheckKernelOffsets(t *testing.T, cc, header string, machine elf.Machine, st
 			t.Fatalf("table name %q: the test does not know its %s field", name, structType)
 		}
 		fields[name] = f
-		fmt.Fprintf(&src, "const unsigned long off_%s = offsetof(%s, %s);\n", name, structType, f)
+		// 8 bytes on every target, 32-bit ones too.
+		fmt.Fprintf(&src, "const unsigned long long off_%s = offsetof(%s, %s);\n", name, structType, f)
 	}
 
 	dir := t.TempDir()
