@@ -64,6 +64,12 @@ type Result struct {
 	Limits []Failure `json:"limits,omitempty"`
 }
 
+// FailedResult is the result of a case that could not run at all.
+func FailedResult(c Case, reason string) *Result {
+	return &Result{Case: c.Name(), Known: c.KnownFailure(),
+		Failures: []Failure{{Arg: -1, Probe: c.Name(), Reason: reason}}}
+}
+
 // Duration marshals as a string like "1.5ms".
 type Duration time.Duration
 

@@ -3,7 +3,6 @@ package usdt
 import (
 	"errors"
 	"fmt"
-	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -186,13 +185,8 @@ func (m *Manager) UsesCookies() bool { return m.cookies }
 
 // open reads a target's file and selects its call sites.
 func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
-	if t.Probe != "" {
-		prov, name, ok := strings.Cut(t.Probe, ":")
-		_, err1 := path.Match(prov, "")
-		_, err2 := path.Match(name, "")
-		if !ok || err1 != nil || err2 != nil {
-			return nil, nil, fmt.Errorf("usdt: probe %q: want PROVIDER:NAME", t.Probe)
-		}
+	if err := compiler.CheckProbePattern(t.Probe); err != nil {
+		return nil, nil, fmt.Errorf("usdt: %w", err)
 	}
 	f, err := compiler.Open(t.Path)
 	if err != nil {
@@ -203,7 +197,7 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
 	}
 	var probes []compiler.Probe
 	for _, p := range f.Probes {
-		if matches(t.Probe, &p) {
+		if p.Matches(t.Probe) {
 			probes = append(probes, p)
 		}
 	}
@@ -215,16 +209,6 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
 		return nil, nil, fmt.Errorf("usdt: %s: %w for %s", t.Path, ErrNoProbes, what)
 	}
 	return f, probes, nil
-}
-
-func matches(pattern string, p *compiler.Probe) bool {
-	if pattern == "" {
-		return true
-	}
-	prov, name, _ := strings.Cut(pattern, ":")
-	m1, _ := path.Match(prov, p.Provider)
-	m2, _ := path.Match(name, p.Name)
-	return m1 && m2
 }
 
 func hostArch() string { return runtime.GOARCH }

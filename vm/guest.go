@@ -39,8 +39,7 @@ func GuestMain() {
 		start := time.Now()
 		r, err := conformance.Run(context.Background(), c)
 		if err != nil {
-			r = &conformance.Result{Case: c.Name(), Known: c.KnownFailure(),
-				Failures: []conformance.Failure{{Arg: -1, Probe: c.Name(), Reason: err.Error()}}}
+			r = conformance.FailedResult(c, err.Error())
 		}
 		status := "PASS"
 		if !r.Passed {

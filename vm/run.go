@@ -175,8 +175,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, c := range cfg.Cases {
 		r, ok := byName[c.Name()]
 		if !ok {
-			r = &conformance.Result{Case: c.Name(), Known: c.KnownFailure(),
-				Failures: []conformance.Failure{{Arg: -1, Probe: c.Name(), Reason: "no result from the VM"}}}
+			r = conformance.FailedResult(c, "no result from the VM")
 		}
 		rep.Results = append(rep.Results, r)
 	}

@@ -89,8 +89,7 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	for i, c := range cases {
 		r, err := conformance.Run(context.Background(), c)
 		if err != nil {
-			r = &conformance.Result{Case: c.Name(), Known: c.KnownFailure(),
-				Failures: []conformance.Failure{{Arg: -1, Probe: c.Name(), Reason: err.Error()}}}
+			r = conformance.FailedResult(c, err.Error())
 		}
 		results = append(results, r)
 		status := "PASS"

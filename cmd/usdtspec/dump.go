@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 
@@ -52,14 +51,9 @@ func dump(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usdtspec dump: unknown --spec-layout %q (want v1.7 or v1.6)\n", layoutName)
 		return exitUsage
 	}
-	if opts.probe != "" {
-		prov, name, found := strings.Cut(opts.probe, ":")
-		_, err1 := path.Match(prov, "")
-		_, err2 := path.Match(name, "")
-		if !found || prov == "" || name == "" || err1 != nil || err2 != nil {
-			fmt.Fprintf(stderr, "usdtspec dump: --probe %q: want PROVIDER:NAME\n", opts.probe)
-			return exitUsage
-		}
+	if err := compiler.CheckProbePattern(opts.probe); err != nil {
+		fmt.Fprintf(stderr, "usdtspec dump: --probe: %v\n", err)
+		return exitUsage
 	}
 
 	w := bufio.NewWriterSize(stdout, 1<<16)
@@ -93,15 +87,7 @@ func dump(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-func (o *dumpOptions) selects(p *compiler.Probe) bool {
-	if o.probe == "" {
-		return true
-	}
-	prov, name, _ := strings.Cut(o.probe, ":")
-	m1, _ := path.Match(prov, p.Provider)
-	m2, _ := path.Match(name, p.Name)
-	return m1 && m2
-}
+func (o *dumpOptions) selects(p *compiler.Probe) bool { return p.Matches(o.probe) }
 
 // specOf encodes a call site with cookie 0, as the dump shows it. A file
 // of an unsupported architecture has no spec; its call sites' own error
