@@ -108,6 +108,10 @@ type Arch struct {
 	// GOARCH are the Go names of kernels of this architecture, whose
 	// pt_regs this table describes ("ppc64le" and "ppc64" for ppc64).
 	GOARCH []string
+	// Debian are the Debian architecture names whose binaries this
+	// grammar reads ("armhf" for arm, "ppc64el" and "ppc64" for ppc64),
+	// so that a corpus of Debian packages can be matched to it.
+	Debian []string
 	// VM boots a Debian kernel of this architecture under QEMU for
 	// conformance runs; nil when there is no such recipe.
 	VM *VM
@@ -122,6 +126,17 @@ type Arch struct {
 	// the whole string or return an error wrapping one of this package's
 	// sentinel errors.
 	ParseOperand func(op string) (Operand, error)
+
+	// DecodeSite decodes the instruction at a call site from the file's
+	// bytes there (MaxSiteBytes, fewer at the end of the segment); nil
+	// when the architecture has no decoder. See site.go.
+	DecodeSite func(code []byte) Site
+	// OptimizedCombo reports which Site.Combo the running kernel turns
+	// into an optimized uprobe when the uprobe sits Site.Shift bytes in,
+	// or "" when none. It asks the kernel, so it is meaningful only on a
+	// host whose kernel traces this architecture's programs; nil when the
+	// kernel never optimizes them.
+	OptimizedCombo func() string
 }
 
 // VM is how to boot a Debian kernel of an architecture under QEMU with

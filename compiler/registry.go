@@ -8,6 +8,8 @@ import (
 	"github.com/usdtspec/usdtspec/arch/arm"
 	"github.com/usdtspec/usdtspec/arch/arm64"
 	"github.com/usdtspec/usdtspec/arch/i386"
+	"github.com/usdtspec/usdtspec/arch/loong64"
+	"github.com/usdtspec/usdtspec/arch/mips64"
 	"github.com/usdtspec/usdtspec/arch/ppc64"
 	"github.com/usdtspec/usdtspec/arch/riscv64"
 	"github.com/usdtspec/usdtspec/arch/s390x"
@@ -23,6 +25,8 @@ var arches = []*arch.Arch{
 	ppc64.Arch,
 	i386.Arch,
 	arm.Arch,
+	loong64.Arch,
+	mips64.Arch,
 }
 
 // ArchFor returns the grammar for an ELF machine and class, or nil.

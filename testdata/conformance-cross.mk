@@ -17,6 +17,8 @@
 #	riscv64   riscv64-linux-gnu-gcc, -g++
 #	ppc64le   powerpc64le-linux-gnu-gcc, -g++
 #	i386      i686-linux-gnu-gcc, -g++ (run natively, not in a VM)
+#	mips64le  mips64el-linux-gnuabi64-gcc, -g++ (not in conformance-cases-cross:
+#	          vm/install-tools.sh does not install them yet)
 #
 # (vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
@@ -51,12 +53,16 @@ endif
 CONFX_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
 CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386
+# Built on demand only (make conformance-cases-mips64le), not by
+# conformance-cases-cross.
+CONFX_EXTRA_ARCHES := mips64le
 CONFX_OPTS := O0 O2
 
 CONFX_TRIPLE_arm64 := aarch64-linux-gnu
 CONFX_TRIPLE_s390x := s390x-linux-gnu
 CONFX_TRIPLE_riscv64 := riscv64-linux-gnu
 CONFX_TRIPLE_ppc64le := powerpc64le-linux-gnu
+CONFX_TRIPLE_mips64le := mips64el-linux-gnuabi64
 
 CONFX_CC_amd64 ?= gcc
 CONFX_CXX_amd64 ?= g++
@@ -74,6 +80,8 @@ CONFX_CC_riscv64 ?= $(CONFX_TRIPLE_riscv64)-gcc
 CONFX_CXX_riscv64 ?= $(CONFX_TRIPLE_riscv64)-g++
 CONFX_CC_ppc64le ?= $(CONFX_TRIPLE_ppc64le)-gcc
 CONFX_CXX_ppc64le ?= $(CONFX_TRIPLE_ppc64le)-g++
+CONFX_CC_mips64le ?= $(CONFX_TRIPLE_mips64le)-gcc
+CONFX_CXX_mips64le ?= $(CONFX_TRIPLE_mips64le)-g++
 # Compiler drivers by language (c, cxx) as conformance.mk names them.
 CONFX_DRIVER_c = $(CONFX_CC_$(1))
 CONFX_DRIVER_cxx = $(CONFX_CXX_$(1))
@@ -140,12 +148,12 @@ build/conformance-$(1):
 	mkdir -p $$@
 endef
 
-$(foreach arch,$(CONFX_ARCHES),\
+$(foreach arch,$(CONFX_ARCHES) $(CONFX_EXTRA_ARCHES),\
   $(eval CONFX_EXES_$(arch) :=)\
   $(eval CONFX_LIBS_$(arch) :=)\
   $(eval CONFX_LIBLISTS_$(arch) :=))
 
-$(foreach arch,$(CONFX_ARCHES),\
+$(foreach arch,$(CONFX_ARCHES) $(CONFX_EXTRA_ARCHES),\
   $(foreach case,$(CONF_CASES),\
     $(foreach opt,$(CONFX_OPTS),\
       $(if $(CONF_LIBSRCS_$(case)),\
@@ -159,11 +167,11 @@ ifneq ($(words $(CONFX_S390X_COUNT)),$(words $(wordlist 1,$(words $(CONFX_S390X_
 $(error testdata/conformance-cross.mk: more s390x static executables ($(words $(CONFX_S390X_COUNT))) than text-address slots ($(words $(CONFX_S390X_SLOTS))))
 endif
 
-$(foreach arch,$(CONFX_ARCHES),$(eval $(call confx_arch,$(arch))))
+$(foreach arch,$(CONFX_ARCHES) $(CONFX_EXTRA_ARCHES),$(eval $(call confx_arch,$(arch))))
 
 .PHONY: conformance-cases-cross conformance-cross-clean
 conformance-cases-cross: $(addprefix conformance-cases-,$(CONFX_ARCHES))
 conformance-cross-clean:
-	rm -rf $(addprefix build/conformance-,$(CONFX_ARCHES))
+	rm -rf $(addprefix build/conformance-,$(CONFX_ARCHES) $(CONFX_EXTRA_ARCHES))
 
 .DEFAULT_GOAL := $(CONFX_SAVED_DEFAULT_GOAL)

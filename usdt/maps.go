@@ -40,7 +40,7 @@ func executableMappings(pid int, path string) ([]mapping, error) {
 		major, minor, _ := strings.Cut(fields[3], ":")
 		maj, _ := strconv.ParseUint(major, 16, 32)
 		min, _ := strconv.ParseUint(minor, 16, 32)
-		if inode != sys.Ino || maj != uint64(devMajor(sys.Dev)) || min != uint64(devMinor(sys.Dev)) {
+		if inode != sys.Ino || maj != uint64(devMajor(uint64(sys.Dev))) || min != uint64(devMinor(uint64(sys.Dev))) { // Stat_t.Dev is uint32 on mips64le
 			continue
 		}
 		start, end, _ := strings.Cut(fields[0], "-")

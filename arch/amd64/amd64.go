@@ -13,7 +13,7 @@ import (
 
 // Arch is x86-64.
 // IPOffset is pt_regs.ip (rip).
-var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, IPOffset: 128, ParseOperand: parseOperand, GOARCH: []string{"amd64"}, VM: vm}
+var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, IPOffset: 128, ParseOperand: parseOperand, GOARCH: []string{"amd64"}, Debian: []string{"amd64"}, VM: vm}
 
 // grammar is x86-64's: 64-bit registers, rip-relative symbols and their
 // GOT slots.

@@ -29,7 +29,7 @@ import (
 // Arch is 32-bit Arm on a 32-bit arm kernel. IPOffset is
 // offsetof(struct pt_regs, uregs[15]), the pc.
 var Arch = &arch.Arch{Name: "arm", Machine: elf.EM_ARM, Class: elf.ELFCLASS32, RegisterBytes: 4, IPOffset: 60,
-	ParseOperand: parseOperand, GOARCH: []string{"arm"}}
+	ParseOperand: parseOperand, GOARCH: []string{"arm"}, Debian: []string{"armhf", "armel"}}
 
 // pcOffset is the pc's slot, uregs[15].
 const pcOffset = 60

@@ -14,7 +14,7 @@ import (
 
 // Arch is AArch64.
 // IPOffset is user_pt_regs.pc.
-var Arch = &arch.Arch{Name: "arm64", Machine: elf.EM_AARCH64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"arm64"}, VM: vm}
+var Arch = &arch.Arch{Name: "arm64", Machine: elf.EM_AARCH64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"arm64"}, Debian: []string{"arm64"}, VM: vm}
 
 // vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
 var vm = &arch.VM{GOARCH: "arm64", DebArch: "arm64", Triple: "aarch64-linux-gnu", QEMU: "qemu-system-aarch64",

@@ -13,7 +13,7 @@ import (
 
 // Arch is 32-bit x86 on an x86-64 kernel. IPOffset is pt_regs.ip.
 var Arch = &arch.Arch{Name: "i386", Machine: elf.EM_386, Class: elf.ELFCLASS32, IPOffset: 128, RegisterBytes: 4,
-	ParseOperand: grammar.ParseOperand, GOARCH: []string{"amd64"}}
+	ParseOperand: grammar.ParseOperand, GOARCH: []string{"amd64"}, Debian: []string{"i386"}}
 
 var grammar = &amd64.Grammar{Regs: ptRegs, Relocations: map[string]arch.SymbolRef{"GOTOFF": arch.SymbolGOTOffset}}
 

@@ -28,7 +28,7 @@ import (
 
 // Arch is 64-bit PowerPC, big- and little-endian.
 // IPOffset is pt_regs.nip.
-var Arch = &arch.Arch{Name: "ppc64", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"ppc64le", "ppc64"}, VM: vm}
+var Arch = &arch.Arch{Name: "ppc64", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"ppc64le", "ppc64"}, Debian: []string{"ppc64el", "ppc64"}, VM: vm}
 
 // vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
 var vm = &arch.VM{GOARCH: "ppc64le", DebArch: "ppc64el", Triple: "powerpc64le-linux-gnu", QEMU: "qemu-system-ppc64",

@@ -14,7 +14,7 @@ import (
 
 // Arch is s390x.
 // IPOffset is user_pt_regs.psw.addr (after args[1] and psw.mask).
-var Arch = &arch.Arch{Name: "s390x", Machine: elf.EM_S390, Class: elf.ELFCLASS64, IPOffset: 16, ParseOperand: parseOperand, GOARCH: []string{"s390x"}, VM: vm}
+var Arch = &arch.Arch{Name: "s390x", Machine: elf.EM_S390, Class: elf.ELFCLASS64, IPOffset: 16, ParseOperand: parseOperand, GOARCH: []string{"s390x"}, Debian: []string{"s390x"}, VM: vm}
 
 // vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
 var vm = &arch.VM{GOARCH: "s390x", DebArch: "s390x", Triple: "s390x-linux-gnu", QEMU: "qemu-system-s390x",
