@@ -19,6 +19,8 @@ var (
 	ErrUnsupportedArch = errors.New("unsupported architecture")
 	// ErrNoSegment: an address lies in no suitable PT_LOAD segment.
 	ErrNoSegment = errors.New("address in no suitable PT_LOAD segment")
+	// ErrSiteUnreadable: the bytes at a call site are not in the file.
+	ErrSiteUnreadable = errors.New("call site bytes not readable")
 )
 
 // File is the probes of one ELF file.
@@ -52,6 +54,12 @@ type Probe struct {
 	// Err is set when the call site cannot be attached: a pc or semaphore
 	// outside its segments, or an unsupported architecture.
 	Err error
+	// Site is the instruction at the call site, for architectures with
+	// a decoder (arch.Arch.DecodeSite); its Err, wrapping
+	// ErrSiteUnreadable or arch.ErrInstruction, does not stop the call
+	// site. Empty when the pc is in no executable segment (see Err).
+	// Call sites may share its Bytes: treat them as read-only.
+	Site arch.Site
 }
 
 // Argument is one compiled argument, or the reason it did not compile.
@@ -121,6 +129,7 @@ func Read(r io.ReaderAt) (*File, error) {
 		baseAddr, haveBase = s.Addr, true
 	}
 	loads := loadSegments(ef)
+	code := &codeReader{r: r}
 	// Call sites repeat argument strings (inlined probes, one probe
 	// per function): each distinct string is compiled once and its
 	// arguments shared, read-only, by every call site that has it.
@@ -147,6 +156,9 @@ func Read(r io.ReaderAt) (*File, error) {
 			}
 		}
 		p.Err = f.locate(&p, loads)
+		if f.Arch != nil && f.Arch.DecodeSite != nil {
+			p.Site = code.site(f.Arch, loads, p.PC)
+		}
 		args, ok := compiled[n.Args]
 		if !ok {
 			args = f.compile(n.Args)
@@ -160,18 +172,63 @@ func Read(r io.ReaderAt) (*File, error) {
 }
 
 type segment struct {
-	vaddr, memsz, offset uint64
-	exec                 bool
+	vaddr, memsz, offset, filesz uint64
+	exec                         bool
 }
 
 func loadSegments(ef *elf.File) []segment {
 	var segs []segment
 	for _, p := range ef.Progs {
 		if p.Type == elf.PT_LOAD {
-			segs = append(segs, segment{p.Vaddr, p.Memsz, p.Off, p.Flags&elf.PF_X != 0})
+			segs = append(segs, segment{p.Vaddr, p.Memsz, p.Off, p.Filesz, p.Flags&elf.PF_X != 0})
 		}
 	}
 	return segs
+}
+
+// codeReader reads the bytes at call sites through a window of the file:
+// notes mostly come in address order and sites cluster, so one read
+// serves many sites.
+type codeReader struct {
+	r      io.ReaderAt
+	window []byte
+	start  uint64 // file offset of window[0]
+}
+
+const codeWindow = 4096
+
+// site decodes the code at pc with a's decoder: arch.MaxSiteBytes, or
+// what is left of the pc's executable segment in the file.
+func (c *codeReader) site(a *arch.Arch, segs []segment, pc uint64) arch.Site {
+	var seg *segment
+	for i := range segs {
+		if s := &segs[i]; s.exec && pc >= s.vaddr && pc-s.vaddr < s.memsz {
+			seg = s
+			break
+		}
+	}
+	if seg == nil {
+		return arch.Site{} // the probe's Err says so
+	}
+	rel := pc - seg.vaddr
+	if rel >= seg.filesz {
+		return arch.Site{Err: fmt.Errorf("%w: pc %#x is past the file bytes of its PT_LOAD", ErrSiteUnreadable, pc)}
+	}
+	off := seg.offset + rel
+	n := min(arch.MaxSiteBytes, seg.filesz-rel)
+	if off < c.start || off+n > c.start+uint64(len(c.window)) {
+		if c.window == nil {
+			c.window = make([]byte, codeWindow)
+		}
+		c.window = c.window[:min(codeWindow, seg.filesz-rel)]
+		got, err := c.r.ReadAt(c.window, int64(off))
+		c.window, c.start = c.window[:got], off
+		if uint64(got) < n {
+			c.window = c.window[:0]
+			return arch.Site{Err: fmt.Errorf("%w: %d of %d bytes at file offset %#x: %v", ErrSiteUnreadable, got, n, off, err)}
+		}
+	}
+	return a.DecodeSite(c.window[off-c.start : off-c.start+n])
 }
 
 // fileOffset translates a virtual address through the PT_LOAD that holds

@@ -12,6 +12,10 @@
 # and with gcc only:
 #	probes-ARCH-gcc-O2-static static executable
 #	libprobes-ARCH-gcc-O2.so  shared library (testdata/src/lib.c)
+# and for amd64 and i386 (Debian's i686 cross compiler):
+#	nopcombo-ARCH-gcc-O2-pie  call sites on sys/sdt.h's nop, nop; nop5 and
+#	                          nop; nop10 (testdata/src/nopcombo.c), which
+#	                          the usdt tests also run
 #
 # Cross compilers do not search /usr/include, so sys/sdt.h and
 # sys/sdt-config.h are copied into $(PROBES_INC) (under the git-ignored
@@ -71,6 +75,17 @@ $(PROBES_BIN)/libprobes-$(1)-gcc-O2.so: $(PROBES_SRC)/lib.c $(PROBES_SDT_H) test
 	$$(PROBES_CC_$(1)_gcc) $$(PROBES_CFLAGS_ALL) -O2 -fPIC -shared -Wl,-soname,libprobes.so -o $$@ $(PROBES_SRC)/lib.c $$(PROBES_LDFLAGS)
 PROBES_ALL += $(PROBES_BIN)/libprobes-$(1)-gcc-O2.so
 endef
+
+PROBES_CC_i386_gcc ?= i686-linux-gnu-gcc
+
+# probes_nopcombo ARCH
+define probes_nopcombo
+$(PROBES_BIN)/nopcombo-$(1)-gcc-O2-pie: $(PROBES_SRC)/nopcombo.c $(PROBES_SDT_H) testdata/probes.mk | $(PROBES_HEADERS) $(PROBES_BIN)
+	$$(PROBES_CC_$(1)_gcc) $$(PROBES_CFLAGS_ALL) $$(PROBES_MODE_O2-pie) -o $$@ $(PROBES_SRC)/nopcombo.c $$(PROBES_LDFLAGS)
+PROBES_ALL += $(PROBES_BIN)/nopcombo-$(1)-gcc-O2-pie
+endef
+
+$(foreach a,amd64 i386,$(eval $(call probes_nopcombo,$(a))))
 
 $(foreach a,$(PROBES_ARCHES),\
   $(foreach c,$(PROBES_CCS),\

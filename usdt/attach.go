@@ -19,6 +19,10 @@ type Site struct {
 	// IP is the call site's absolute address in the IP-to-spec-id map;
 	// 0 when BPF cookies are used.
 	IP uint64
+	// Shift is where the uprobe is, from the call site: Probe.Site.Shift
+	// (1, on the long nop) when the call site is a nop combo that the
+	// kernel optimizes, 0 otherwise. IP includes it.
+	Shift uint64
 }
 
 // Link is the attachment of one program to the call sites of a Target.
@@ -96,10 +100,14 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	}
 	// Compile everything first: one bad call site attaches nothing.
 	specs := make([][]byte, len(probes))
+	shifts := make([]uint64, len(probes))
+	optimized := m.optimizedCombo(f)
 	var bad []error
 	for i := range probes {
 		p := &probes[i]
-		b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, p.Arguments, opts.Cookie)
+		var args []compiler.Argument
+		shifts[i], args = attachPoint(p, optimized)
+		b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, args, opts.Cookie)
 		if err == nil {
 			err = p.Err
 		}
@@ -133,11 +141,13 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 		if err != nil {
 			return fail(err)
 		}
-		l.sites = append(l.sites, Site{Probe: probes[i], SpecID: id})
+		l.sites = append(l.sites, Site{Probe: probes[i], SpecID: id, Shift: shifts[i]})
 		if locate == nil {
 			continue
 		}
+		// The BPF side looks up pt_regs' ip, the uprobe's address.
 		ip, err := locate(probes[i].FileOffset)
+		ip += shifts[i]
 		if err == nil {
 			err = m.addIPLocked(ip, id)
 		}
@@ -155,7 +165,7 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 		o := &link.UprobeMultiOptions{PID: uint32(opts.PID)}
 		haveSema := false
 		for _, s := range l.sites {
-			o.Addresses = append(o.Addresses, s.FileOffset)
+			o.Addresses = append(o.Addresses, s.FileOffset+s.Shift)
 			o.RefCtrOffsets = append(o.RefCtrOffsets, s.SemaphoreOffset)
 			o.Cookies = append(o.Cookies, uint64(s.SpecID))
 			haveSema = haveSema || s.SemaphoreOffset != 0
@@ -171,10 +181,10 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	} else {
 		for _, s := range l.sites {
 			ln, err := ex.Uprobe("", prog, &link.UprobeOptions{
-				Address: s.FileOffset, RefCtrOffset: s.SemaphoreOffset, Cookie: uint64(s.SpecID), PID: opts.PID,
+				Address: s.FileOffset + s.Shift, RefCtrOffset: s.SemaphoreOffset, Cookie: uint64(s.SpecID), PID: opts.PID,
 			})
 			if err != nil {
-				return fail(fmt.Errorf("usdt: %s: %s:%s at offset %#x: %w", t.Path, s.Provider, s.Name, s.FileOffset, err))
+				return fail(fmt.Errorf("usdt: %s: %s:%s at offset %#x: %w", t.Path, s.Provider, s.Name, s.FileOffset+s.Shift, err))
 			}
 			l.links = append(l.links, ln)
 		}

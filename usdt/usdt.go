@@ -74,6 +74,20 @@ type Config struct {
 	// DisableCookies uses the IP-to-spec-id map as kernels before 5.15
 	// must, even where BPF cookies work.
 	DisableCookies bool
+	// OptimizeUprobes places the uprobe of a call site that is an x86-64
+	// nop combo the running kernel optimizes on the combo's long nop, as
+	// libbpf 1.7 does (see Site.Shift), so that the kernel turns it into
+	// a call instead of a trap after the first hit.
+	//
+	// Off by default because it can corrupt the traced program: Linux
+	// 6.18's nop5 form calls its trampoline, which pushes 32 bytes below
+	// %rsp, so a function that keeps data in the red zone there gets it
+	// overwritten from the second hit on, and red-zone arguments read
+	// garbage (seen on 6.18.44; the reason later kernels moved to nop10
+	// and libbpf's usdt.h stopped emitting nop5). A tracer must not
+	// change what the traced program computes; turn this on only for
+	// binaries known not to use the red zone at their probes.
+	OptimizeUprobes bool
 }
 
 // Manager owns the spec ids of one loaded collection.
@@ -128,8 +142,10 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 			return nil, err
 		}
 		distinct := map[string]bool{}
+		optimized := m.optimizedCombo(f)
 		for _, p := range probes {
-			b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, p.Arguments, 0)
+			_, args := attachPoint(&p, optimized)
+			b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, args, 0)
 			if err != nil {
 				continue // Attach reports it
 			}
@@ -212,3 +228,44 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
 }
 
 func hostArch() string { return runtime.GOARCH }
+
+// optimizedCombo is the nop combo whose uprobes the running kernel
+// optimizes for programs of f's architecture, or "" (see
+// arch.Arch.OptimizedCombo).
+func (m *Manager) optimizedCombo(f *compiler.File) string {
+	if !m.cfg.OptimizeUprobes || f.Arch.OptimizedCombo == nil {
+		return ""
+	}
+	return f.Arch.OptimizedCombo()
+}
+
+// attachPoint says where the uprobe of call site p goes: shift bytes
+// after its pc, and the arguments as they are read from there.
+//
+// A call site on a nop combo that the kernel optimizes gets its uprobe
+// on the combo's long nop, as libbpf 1.7 does (has_nop_combo): the
+// kernel rewrites a long nop into a call to its uprobe trampoline after
+// the first hit, where an int3 on the one-byte nop would trap every
+// time. The nops change no register or memory, so every argument reads
+// the same there, except one relative to the instruction pointer:
+// while a uprobe's handler runs, pt_regs' ip is the uprobe's address,
+// pc + shift, so a PC-relative argument's offset (sym(%rip), which the
+// compiler made relative to pc) loses shift. The IP-map fallback keys on
+// that same shifted address (Attach).
+func attachPoint(p *compiler.Probe, optimized string) (shift uint64, args []compiler.Argument) {
+	if optimized == "" || p.Site.Err != nil || p.Site.Combo != optimized {
+		return 0, p.Arguments
+	}
+	shift, args = p.Site.Shift, p.Arguments
+	copied := false
+	for i := range args {
+		if args[i].Err != nil || !args[i].PCRelative {
+			continue
+		}
+		if !copied {
+			args, copied = slices.Clone(args), true // shared by call sites: read-only
+		}
+		args[i].Offset -= int64(shift)
+	}
+	return shift, args
+}

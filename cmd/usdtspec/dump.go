@@ -156,6 +156,10 @@ type jsonProbe struct {
 	Base            uint64    `json:"base"`
 	Semaphore       uint64    `json:"semaphore"`
 	SemaphoreOffset uint64    `json:"semaphore_offset"`
+	Insn            string    `json:"insn"`
+	InsnBytes       string    `json:"insn_bytes"`
+	NopCombo        string    `json:"nop_combo"`
+	InsnError       string    `json:"insn_error"`
 	Args            string    `json:"args"`
 	Arguments       []jsonArg `json:"arguments"`
 	Spec            string    `json:"spec"`
@@ -203,7 +207,9 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 			Provider: p.Provider, Name: p.Name, NoteIndex: p.NoteIndex,
 			PC: p.PC, FileOffset: p.FileOffset, Base: p.Base,
 			Semaphore: p.Semaphore, SemaphoreOffset: p.SemaphoreOffset,
-			Args: p.Args, Arguments: []jsonArg{},
+			Insn: p.Site.Insn, InsnBytes: hex.EncodeToString(p.Site.Bytes), NopCombo: p.Site.Combo,
+			InsnError: joinErrors(p.Site.Err),
+			Args:      p.Args, Arguments: []jsonArg{},
 		}
 		for j := range p.Arguments {
 			jp.Arguments = append(jp.Arguments, argJSON(&p.Arguments[j]))
@@ -285,6 +291,7 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 			b = appendHexField(b, " (offset ", p.SemaphoreOffset)
 			b = append(b, ')')
 		}
+		b = appendSite(b, &p.Site)
 		b = append(b, "\n    args: "...)
 		b = append(b, p.Args...)
 		b = append(b, '\n')
@@ -306,7 +313,32 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 		if p.Err != nil {
 			fmt.Fprintf(w, "    error: %v\n", p.Err)
 		}
+		if p.Site.Err != nil {
+			fmt.Fprintf(w, "    error: %v\n", p.Site.Err)
+		}
 	}
+}
+
+// appendSite adds the instruction at the call site, or its nop combo,
+// and its bytes: "  insn nop (90)", "  insn nop+nop5 (900f1f440000)".
+// Nothing for architectures without a decoder; "?" when it failed (the
+// error has its own line).
+func appendSite(b []byte, s *arch.Site) []byte {
+	switch {
+	case s.Err != nil:
+		return append(b, "  insn ?"...)
+	case s.Insn == "":
+		return b
+	}
+	b = append(b, "  insn "...)
+	if s.Combo != "" {
+		b = append(b, s.Combo...)
+	} else {
+		b = append(b, s.Insn...)
+	}
+	b = append(b, " ("...)
+	b = hex.AppendEncode(b, s.Bytes)
+	return append(b, ')')
 }
 
 func appendHexField(b []byte, label string, v uint64) []byte {

@@ -3,6 +3,7 @@ package main
 import (
 	"debug/elf"
 	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,14 +44,16 @@ var machines = map[string]elf.Machine{
 	"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "s390x": elf.EM_S390, "ppc64": elf.EM_PPC64,
 }
 
-// mkelf FILE MACHINE [-32] [-be] [-base ADDR] NOTE...
+// mkelf FILE MACHINE [-32] [-be] [-base ADDR] [-code ADDR:HEX]... NOTE...
 //
 // NOTE is provider:name:pc:semaphore:args (pc and semaphore in hex, args
 // may contain blanks when quoted). The text segment is 0x401000..0x402000
 // at file offset 0xb0 (0x80 for -32), the data segment 0x404000..0x404100.
+// An amd64 text is one-byte nops, what sys/sdt.h puts at a call site;
+// -code writes other bytes at an address of the text.
 func mkelf(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: mkelf FILE MACHINE [-32] [-be] [-base ADDR] NOTE...")
+		ts.Fatalf("usage: mkelf FILE MACHINE [-32] [-be] [-base ADDR] [-code ADDR:HEX]... NOTE...")
 	}
 	out, m := args[0], args[1]
 	f := elfbuild.File{Class: elf.ELFCLASS64, Order: binary.LittleEndian, Type: elf.ET_DYN,
@@ -60,6 +63,7 @@ func mkelf(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("mkelf: unknown machine %q", m)
 	}
 	var notes []elfbuild.Note
+	code := map[uint64][]byte{}
 	rest := args[2:]
 	for len(rest) > 0 {
 		a := rest[0]
@@ -73,6 +77,17 @@ func mkelf(ts *testscript.TestScript, neg bool, args []string) {
 			v, err := strconv.ParseUint(rest[0], 0, 64)
 			ts.Check(err)
 			f.StapsdtBase = &v
+			rest = rest[1:]
+		case "-code":
+			addr, hexBytes, ok := strings.Cut(rest[0], ":")
+			a, err := strconv.ParseUint(addr, 0, 64)
+			ts.Check(err)
+			b, err := hex.DecodeString(hexBytes)
+			ts.Check(err)
+			if !ok || a < f.TextAddr || a+uint64(len(b)) > f.TextAddr+f.TextSize {
+				ts.Fatalf("mkelf: -code %q: want ADDR:HEX inside the text", rest[0])
+			}
+			code[a] = b
 			rest = rest[1:]
 		default:
 			parts := strings.SplitN(a, ":", 5)
@@ -95,5 +110,19 @@ func mkelf(ts *testscript.TestScript, neg bool, args []string) {
 		raw = elfbuild.AppendNote(raw, f.Class, f.Order, n)
 	}
 	f.Notes = raw
-	ts.Check(os.WriteFile(ts.MkAbs(out), f.Bytes(), 0o644))
+	b := f.Bytes()
+	textOff := uint64(0xb0)
+	if f.Class == elf.ELFCLASS32 {
+		textOff = 0x80
+	}
+	text := b[textOff : textOff+f.TextSize]
+	if f.Machine == elf.EM_X86_64 {
+		for i := range text {
+			text[i] = 0x90
+		}
+	}
+	for a, c := range code {
+		copy(text[a-f.TextAddr:], c)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(out), b, 0o644))
 }
