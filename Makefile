@@ -13,14 +13,15 @@ CASES     := build/conformance/cases.list
 
 # QEMU guests: the (arch, kernel) matrix, and the GOARCH of each arch's
 # guest (the cross-built cases live in build/conformance-GOARCH/).
-VM_MATRIX  ?= amd64:bookworm,amd64:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm
-VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le
+VM_MATRIX  ?= amd64:bookworm,amd64:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm
+VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le mips64le
 VM_GOARCH_ppc64 := ppc64le
+VM_GOARCH_mips64 := mips64le
 ARCH      ?= arm64
 VM_CASES  := build/conformance-{goarch}/cases.list
 KERNEL_DIR := .cache/vm/kernels
 
-.PHONY: all build run test vet fuzz bench corpus generate conformance clean \
+.PHONY: all build run test vet fuzz bench corpus generate conformance oracle clean \
 	vm-init vm-tools conformance-vm conformance-matrix FORCE
 
 all: build
@@ -55,6 +56,7 @@ vet:
 test: vet
 	$(GO) test ./...
 	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory oracle
 	@if command -v qemu-system-aarch64 >/dev/null; then \
 	  $(MAKE) --no-print-directory conformance-matrix; \
 	else \
@@ -66,11 +68,25 @@ vm-init: $(addprefix bin/usdtspec-linux-,$(VM_GOARCHES))
 bin/usdtspec-linux-%: FORCE
 	CGO_ENABLED=0 GOARCH=$* $(GO) build -o $@ ./cmd/usdtspec
 
+# The differential test against libbpf itself (sid's 1.7 and bookworm's
+# 1.1, built from Debian's source packages into $(ORACLE_DIR)): every
+# conformance build and amd64/i386 corpus file; the full tables of the
+# probes libbpf rejects go to build/oracle-SUITE.txt.
+ORACLE_DIR := .cache/oracle
+oracle: conformance-cases conformance-cases-i386
+	bash conformance/oracle/build.sh $(ORACLE_DIR)
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "oracle: skipped: attaching uprobes through libbpf needs root"; \
+	else \
+	  ORACLE_DIR=$(CURDIR)/$(ORACLE_DIR) ORACLE_REPORT=$(CURDIR)/build \
+	    $(GO) test -count=1 -timeout 30m -v -run '^TestOracle$$' ./conformance/oracle; \
+	fi
+
 vm-tools:
 	bash vm/install-tools.sh
 
 # One VM: make conformance-vm ARCH=s390x [KERNEL=bookworm]
-conformance-vm: build vm-init conformance-cases-$(or $(VM_GOARCH_$(ARCH)),$(ARCH))
+conformance-vm: build bin/usdtspec-linux-$(or $(VM_GOARCH_$(ARCH)),$(ARCH)) conformance-cases-$(or $(VM_GOARCH_$(ARCH)),$(ARCH))
 	$(BIN) conform --vm $(ARCH)$(if $(KERNEL),:$(KERNEL)) --kernel-dir $(KERNEL_DIR) --cases '$(VM_CASES)'
 
 # Every (arch, kernel) VM in turn, then one row per VM and the total.
@@ -88,7 +104,7 @@ fuzz:
 
 # Fetch the part of the Debian corpus for the supported architectures into $(CORPUS_DIR).
 corpus:
-	ARCHES="amd64 arm64 s390x riscv64 ppc64el" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
+	ARCHES="amd64 i386 arm64 armhf s390x riscv64 ppc64el loong64" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
 
 bench: build
 	$(GO) run ./internal/bench

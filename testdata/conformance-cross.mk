@@ -17,8 +17,7 @@
 #	riscv64   riscv64-linux-gnu-gcc, -g++
 #	ppc64le   powerpc64le-linux-gnu-gcc, -g++
 #	i386      i686-linux-gnu-gcc, -g++ (run natively, not in a VM)
-#	mips64le  mips64el-linux-gnuabi64-gcc, -g++ (not in conformance-cases-cross:
-#	          vm/install-tools.sh does not install them yet)
+#	mips64le  mips64el-linux-gnuabi64-gcc, -g++
 #
 # (vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
@@ -52,10 +51,8 @@ endif
 # This fragment must not become the including Makefile's default goal.
 CONFX_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386
-# Built on demand only (make conformance-cases-mips64le), not by
-# conformance-cases-cross.
-CONFX_EXTRA_ARCHES := mips64le
+CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386 mips64le
+CONFX_EXTRA_ARCHES :=
 CONFX_OPTS := O0 O2
 
 CONFX_TRIPLE_arm64 := aarch64-linux-gnu

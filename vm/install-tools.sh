@@ -19,12 +19,13 @@
 set -euo pipefail
 
 PKGS=(
-  qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc opensbi
+  qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc qemu-system-mips opensbi
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
   gcc-s390x-linux-gnu g++-s390x-linux-gnu
   gcc-riscv64-linux-gnu g++-riscv64-linux-gnu
   gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
   gcc-i686-linux-gnu g++-i686-linux-gnu libc6-i386
+  gcc-mips64el-linux-gnuabi64 g++-mips64el-linux-gnuabi64
   gcc g++ make binutils dpkg-dev xz-utils zstd cpio
   systemtap-sdt-dev debian-archive-keyring ca-certificates
 )
