@@ -9,6 +9,7 @@ PROBE_BINS := $(sort $(wildcard testdata/bin/*))
 FUZZTIME  ?= 15s
 
 MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+BPF_TARGET_ARCH := $(or $(if $(findstring x86_64,$(MULTIARCH)),x86),$(if $(findstring aarch64,$(MULTIARCH)),arm64),$(if $(findstring s390x,$(MULTIARCH)),s390),unknown)
 CASES     := build/conformance/cases.list
 
 # QEMU guests: the (arch, kernel) matrix, and the GOARCH of each arch's
@@ -21,7 +22,7 @@ ARCH      ?= arm64
 VM_CASES  := build/conformance-{goarch}/cases.list
 KERNEL_DIR := .cache/vm/kernels
 
-.PHONY: all build run test vet fuzz bench corpus generate conformance oracle clean \
+.PHONY: all build run test vet fuzz bench corpus generate conformance oracle oracle-harness clean \
 	vm-init vm-tools conformance-vm conformance-matrix FORCE
 
 all: build
@@ -53,7 +54,7 @@ vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-test: vet
+test: vet oracle-harness
 	$(GO) test ./...
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory oracle
@@ -72,14 +73,23 @@ bin/usdtspec-linux-%: FORCE
 # 1.1, built from Debian's source packages into $(ORACLE_DIR)): every
 # conformance build and amd64/i386 corpus file; the full tables of the
 # probes libbpf rejects go to build/oracle-SUITE.txt.
+# Then the drop-in check: conform.bpf.c built against libbpf 1.7's own
+# usdt.bpf.h (weak maps, LINUX_HAS_BPF_COOKIE) runs every native case
+# through usdt.LoadCollectionSpec.
 ORACLE_DIR := .cache/oracle
-oracle: conformance-cases conformance-cases-i386
+LIBBPF17 := $(ORACLE_DIR)/apt/src/sid
+oracle-harness:
 	bash conformance/oracle/build.sh $(ORACLE_DIR)
+oracle: build oracle-harness conformance-cases conformance-cases-i386
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "oracle: skipped: attaching uprobes through libbpf needs root"; \
 	else \
 	  ORACLE_DIR=$(CURDIR)/$(ORACLE_DIR) ORACLE_REPORT=$(CURDIR)/build \
-	    $(GO) test -count=1 -timeout 30m -v -run '^TestOracle$$' ./conformance/oracle; \
+	    $(GO) test -count=1 -timeout 30m -v -run '^TestOracle$$' ./conformance/oracle && \
+	  clang -O2 -g -target bpf -Wall -Werror -D__TARGET_ARCH_$(BPF_TARGET_ARCH) -DCONFORM_LIBBPF_HEADER \
+	    -I$(LIBBPF17)/root/usr/include -I$(LIBBPF17)/tree/include/uapi -idirafter /usr/include/$(MULTIARCH) \
+	    -c conformance/conform.bpf.c -o build/conform-libbpf.bpf.o && \
+	  $(BIN) conform --bpf-object build/conform-libbpf.bpf.o --cases $(CASES); \
 	fi
 
 vm-tools:
@@ -106,8 +116,18 @@ fuzz:
 corpus:
 	ARCHES="amd64 i386 arm64 armhf s390x riscv64 ppc64el loong64" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
 
-bench: build
-	$(GO) run ./internal/bench
+# BENCHMARKS.md: attach/detach of 1,000 call sites and the per-hit cost of
+# a 12-argument probe against libbpf 1.7 (root; libbpf as the oracle builds
+# it, sid only), and usdtspec dump against readelf (internal/bench).
+BENCH_DIR := build/bench
+bench: build $(BENCH_DIR)/benchprobes
+	bash conformance/oracle/build.sh $(ORACLE_DIR) sid
+	bash internal/bench/libbpf/build.sh $(ORACLE_DIR) $(BENCH_DIR)
+	$(GO) run ./internal/bench -o BENCHMARKS.md
+
+$(BENCH_DIR)/benchprobes: internal/bench/testdata/benchprobes.c
+	@mkdir -p $(@D)
+	gcc -O2 -g0 -Wall -fno-ident -fPIE -pie -o $@ $<
 
 include testdata/probes.mk
 include testdata/conformance.mk

@@ -6,7 +6,23 @@
 // in firing order, through a ring buffer.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#ifdef CONFORM_LIBBPF_HEADER
+// Built against libbpf's own <bpf/usdt.bpf.h> (make oracle does, to run the
+// cases through it): its mode is the LINUX_HAS_BPF_COOKIE extern, and the
+// instruction pointer comes from its architecture's pt_regs macros.
+#include <stdbool.h>
+#include <linux/ptrace.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#define CONFORM_HAS_COOKIE LINUX_HAS_BPF_COOKIE
+#define CONFORM_IP(ctx) PT_REGS_IP(ctx)
+#else
 #include "usdt.bpf.h"
+// bpf/usdt.bpf.h's variables, set by the Go side: one object for every
+// architecture.
+#define CONFORM_HAS_COOKIE __usdtspec_has_cookie
+#define CONFORM_IP(ctx) ({ __u64 ip = 0; bpf_probe_read_kernel(&ip, sizeof(ip), (void *)(ctx) + __usdtspec_ip_offset); ip; })
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -40,9 +56,8 @@ int conform(struct pt_regs *ctx)
 	h->pid = bpf_get_current_pid_tgid() >> 32;
 	h->arg_cnt = bpf_usdt_arg_cnt(ctx);
 	h->cookie = bpf_usdt_cookie(ctx);
-	h->spec_id = __usdtspec_has_cookie ? bpf_get_attach_cookie(ctx) : (__u64)-1;
-	h->ip = 0;
-	bpf_probe_read_kernel(&h->ip, sizeof(h->ip), (void *)ctx + __usdtspec_ip_offset);
+	h->spec_id = CONFORM_HAS_COOKIE ? bpf_get_attach_cookie(ctx) : (__u64)-1;
+	h->ip = CONFORM_IP(ctx);
 	for (int i = 0; i < BPF_USDT_MAX_ARG_CNT; i++) {
 		h->ret[i] = bpf_usdt_arg(ctx, i, &v);
 		h->value[i] = v;

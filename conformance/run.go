@@ -30,6 +30,10 @@ var ErrNotRoot = errors.New("conformance runs need root (CAP_BPF and CAP_PERFMON
 type Case struct {
 	Executable string
 	Libraries  []string
+	// BPFObject, when set, is the conformance program to load instead of
+	// the embedded one: conform.bpf.c built otherwise, e.g. against
+	// libbpf's own usdt.bpf.h (-DCONFORM_LIBBPF_HEADER).
+	BPFObject string
 }
 
 // Name is the executable's base name.
@@ -132,6 +136,9 @@ func Run(ctx context.Context, c Case) (*Result, error) {
 	files := append([]string{c.Executable}, c.Libraries...)
 
 	spec, err := loadConform()
+	if c.BPFObject != "" {
+		spec, err = usdt.LoadCollectionSpec(c.BPFObject)
+	}
 	if err != nil {
 		return nil, err
 	}

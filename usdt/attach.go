@@ -107,7 +107,7 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 		p := &probes[i]
 		var args []compiler.Argument
 		shifts[i], args = attachPoint(p, optimized)
-		b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, args, opts.Cookie)
+		b, err := compiler.Encode(m.layout, f.ByteOrder, args, opts.Cookie)
 		if err == nil {
 			err = p.Err
 		}

@@ -1,6 +1,7 @@
 package usdt
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,13 +56,61 @@ func TestLibbpfAPIProgram(t *testing.T) {
 	}
 
 	needRoot(t)
+	runLibbpfAPIProgram(t, obj, Config{})
+}
+
+// TestLibbpfHeaderDropIn: the same program built against libbpf's real
+// <bpf/usdt.bpf.h> (weak maps, the LINUX_HAS_BPF_COOKIE kconfig extern),
+// unchanged, loads through LoadCollectionSpec and Prepare and reads the
+// same values, with BPF cookies and with the IP map. The header is
+// libbpf 1.7's, from make oracle's build of Debian's source package
+// (LIBBPF_INCLUDE overrides; bookworm's libbpf-dev 1.1 lacks
+// bpf_usdt_arg_size, which the program calls).
+func TestLibbpfHeaderDropIn(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("clang not installed")
+	}
+	inc := os.Getenv("LIBBPF_INCLUDE")
+	if inc == "" {
+		inc = "../.cache/oracle/apt/src/sid/root/usr/include"
+	}
+	if h, err := os.ReadFile(filepath.Join(inc, "bpf", "usdt.bpf.h")); err != nil || !strings.Contains(string(h), "bpf_usdt_arg_size") {
+		t.Skipf("no libbpf ≥ 1.6 usdt.bpf.h in %s (make oracle builds libbpf 1.7 there, or set LIBBPF_INCLUDE)", inc)
+	}
+	multiarch, _ := exec.Command("gcc", "-print-multiarch").Output()
+	archDef := map[string]string{"amd64": "x86", "arm64": "arm64", "s390x": "s390"}[hostArch()]
+	obj := filepath.Join(t.TempDir(), "libbpf.o")
+	out, err := exec.Command(clang, "-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-D__TARGET_ARCH_"+archDef,
+		"-I"+inc, "-idirafter", "/usr/include/"+strings.TrimSpace(string(multiarch)),
+		"-c", "testdata/libbpf_api.bpf.c", "-o", obj).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the program does not build against %s/bpf/usdt.bpf.h: %v\n%s", inc, err, out)
+	}
+	// As cilium/ebpf alone sees it: the weak maps are refused.
+	if _, err := ebpf.LoadCollectionSpec(obj); err == nil {
+		t.Log("note: cilium/ebpf now reads weak maps by itself")
+	}
+	needRoot(t)
+	for _, cfg := range []Config{{}, {DisableCookies: true}} {
+		t.Run(fmt.Sprintf("DisableCookies=%v", cfg.DisableCookies), func(t *testing.T) {
+			runLibbpfAPIProgram(t, obj, cfg)
+		})
+	}
+}
+
+// runLibbpfAPIProgram loads testdata/libbpf_api.bpf.c's object, attaches
+// it to the waiter's test:plain probe and checks what it read.
+func runLibbpfAPIProgram(t *testing.T, obj string, cfg Config) {
+	t.Helper()
 	exe := buildWaiter(t)
 	w := startWaiter(t, exe)
-	spec, err := ebpf.LoadCollectionSpec(obj)
+	spec, err := LoadCollectionSpec(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Prepare(spec, Config{Targets: []Target{{Path: exe, Probe: "test:plain"}}})
+	cfg.Targets = []Target{{Path: exe, Probe: "test:plain"}}
+	m, err := Prepare(spec, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +122,7 @@ func TestLibbpfAPIProgram(t *testing.T) {
 	if err := m.Bind(coll); err != nil {
 		t.Fatal(err)
 	}
-	l, err := m.Attach(coll.Programs["handle_plain"], Target{Path: exe, Probe: "test:plain"}, &Options{Cookie: 0xcafe})
+	l, err := m.Attach(coll.Programs["handle_plain"], Target{Path: exe, Probe: "test:plain"}, &Options{Cookie: 0xcafe, PID: w.cmd.Process.Pid})
 	if err != nil {
 		t.Fatal(err)
 	}

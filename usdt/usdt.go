@@ -94,6 +94,7 @@ type Config struct {
 type Manager struct {
 	cfg       Config
 	host      *arch.Arch
+	layout    compiler.Layout // the spec map's: libbpf v1.7 or v1.6
 	multi     bool
 	cookies   bool
 	specs     *ebpf.Map
@@ -133,6 +134,12 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	if !ok {
 		return nil, fmt.Errorf("usdt: collection has no map %s", IPMapName)
 	}
+	// The spec layout is the one the BPF side was built with: libbpf's
+	// header before 1.7 has the smaller one.
+	m.layout, ok = layoutOfSize(specMap.ValueSize)
+	if !ok {
+		return nil, fmt.Errorf("usdt: %w: map %s has %d-byte values, no libbpf spec layout has that size", ErrLibbpfObject, SpecMapName, specMap.ValueSize)
+	}
 	// Each target may be attached with its own cookie, which is part of
 	// the spec, so specs are shared only within a target.
 	needed, sites := 0, 0
@@ -145,7 +152,7 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 		optimized := m.optimizedCombo(f)
 		for _, p := range probes {
 			_, args := attachPoint(&p, optimized)
-			b, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, args, 0)
+			b, err := compiler.Encode(m.layout, f.ByteOrder, args, 0)
 			if err != nil {
 				continue // Attach reports it
 			}
@@ -161,10 +168,16 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	}
 	m.capacity = specMap.MaxEntries
 
+	// The BPF side learns the mode from this module's header's
+	// variables, or from libbpf's header's kconfig extern.
+	libbpfHeader := fillLibbpfKconfig(spec, m.cookies)
 	for name, value := range map[string]any{hasCookieVarName: m.cookies, ipOffsetVarName: uint32(host.IPOffset)} {
 		v, ok := spec.Variables[name]
+		if !ok && libbpfHeader {
+			continue
+		}
 		if !ok {
-			return nil, fmt.Errorf("usdt: collection has no variable %s", name)
+			return nil, fmt.Errorf("usdt: collection has neither variable %s (bpf/usdt.bpf.h) nor extern %s (libbpf's usdt.bpf.h)", name, libbpfCookieVar)
 		}
 		if err := v.Set(value); err != nil {
 			return nil, fmt.Errorf("usdt: setting %s: %w", name, err)
@@ -228,6 +241,15 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
 }
 
 func hostArch() string { return runtime.GOARCH }
+
+func layoutOfSize(size uint32) (compiler.Layout, bool) {
+	for _, l := range compiler.Layouts {
+		if uint32(l.SpecSize()) == size {
+			return l, true
+		}
+	}
+	return compiler.Layout{}, false
+}
 
 // optimizedCombo is the nop combo whose uprobes the running kernel
 // optimizes for programs of f's architecture, or "" (see

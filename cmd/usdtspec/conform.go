@@ -25,6 +25,9 @@ VM flags (run the cases in QEMU guests instead of natively):
                       next to this executable; {goarch} is replaced)
   --kernel-dir DIR    kernel cache (default .cache/vm/kernels)
   --vm-keep DIR       keep each VM's initramfs and console log there
+  --bpf-object FILE   load this build of conformance/conform.bpf.c instead of the
+                      embedded one (native runs only; e.g. built against libbpf's
+                      own usdt.bpf.h with -DCONFORM_LIBBPF_HEADER)
 LIST may contain {arch} or {goarch}, replaced by each VM's architecture.
 `
 
@@ -33,6 +36,7 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	list := fs.String("cases", "", "file listing case executables, one per line (libraries in EXECUTABLE.libs)")
+	object := fs.String("bpf-object", "", "conformance BPF program to load instead of the embedded one")
 	var vmo vmOptions
 	fs.StringVar(&vmo.vms, "vm", "", "run in QEMU guests: ARCH[:SUITE],...")
 	fs.StringVar(&vmo.kernel, "kernel", "", "Debian suite of the guest kernel")
@@ -87,6 +91,7 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	for i, c := range cases {
+		c.BPFObject = *object
 		r, err := conformance.Run(context.Background(), c)
 		if err != nil {
 			r = conformance.FailedResult(c, err.Error())
