@@ -55,8 +55,9 @@ type Operand struct {
 	Value  uint64   // Const: two's complement bits of the immediate
 
 	// Symbol, when set, names a symbol whose address (or GOT slot, see
-	// SymbolRef) the compiler adds to Offset: "8+sym(%rbp)" has Symbol
-	// "sym" and Offset 8. The grammar only names it; the compiler
+	// SymbolRef) the compiler adds to Offset, or to Value for a Const:
+	// "8+sym(%rbp)" has Symbol "sym" and Offset 8; arm's "#sym+8" is a
+	// Const with Symbol "sym" and Value 8. The grammar only names it; the compiler
 	// resolves it from the ELF file's symbol tables.
 	Symbol    string
 	SymbolRef SymbolRef

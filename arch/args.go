@@ -8,34 +8,38 @@ import (
 
 // Split cuts a note's argument string into operands at blanks that are not
 // inside brackets or parentheses, so that arm64's "[sp, 16]" stays one
-// operand. An empty string, or one that starts with ':' (libbpf's
-// convention for "no arguments"), has no operands.
+// operand, nor after a comma, so that clang's LoongArch "-4@$a1, 0" does
+// (no operand ends in a comma). An empty string, or one that starts with
+// ':' (libbpf's convention for "no arguments"), has no operands.
 func Split(args string) []string {
 	if strings.HasPrefix(args, ":") {
 		return nil
 	}
 	var out []string
 	depth, start := 0, -1
+	var last byte // the last character that is not a blank
 	for i := 0; i < len(args); i++ {
 		c := args[i]
-		switch {
-		case c == '[' || c == '(':
-			depth++
-		case (c == ']' || c == ')') && depth > 0:
-			depth--
-		case (c == ' ' || c == '\t') && depth == 0:
-			if start >= 0 {
+		if c == ' ' || c == '\t' {
+			if depth == 0 && last != ',' && start >= 0 {
 				out = append(out, args[start:i])
 				start = -1
 			}
 			continue
 		}
+		switch {
+		case c == '[' || c == '(':
+			depth++
+		case (c == ']' || c == ')') && depth > 0:
+			depth--
+		}
 		if start < 0 {
 			start = i
 		}
+		last = c
 	}
 	if start >= 0 {
-		out = append(out, args[start:])
+		out = append(out, strings.TrimRight(args[start:], " \t"))
 	}
 	return out
 }

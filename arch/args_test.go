@@ -23,6 +23,9 @@ func TestSplit(t *testing.T) {
 		{"  -4@x0   8@[x1,  8]  ", []string{"-4@x0", "8@[x1,  8]"}},
 		{"4@[x21, #:lo12:.LANCHOR2]", []string{"4@[x21, #:lo12:.LANCHOR2]"}},
 		{"-4@0(%r2,%r4)\t8@%r3", []string{"-4@0(%r2,%r4)", "8@%r3"}},
+		// clang's LoongArch memory operand: a blank after the comma.
+		{"-4@$a1, 0 8@$a2", []string{"-4@$a1, 0", "8@$a2"}},
+		{"-4@$a1,  -8\t-8@$sp, 16 ", []string{"-4@$a1,  -8", "-8@$sp, 16"}},
 		// An unbalanced bracket swallows the rest: the parser then reports it.
 		{"8@[sp, 16 -4@x0", []string{"8@[sp, 16 -4@x0"}},
 		{"8@sp] -4@x0", []string{"8@sp]", "-4@x0"}},

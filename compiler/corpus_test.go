@@ -71,22 +71,7 @@ var knownGaps = []struct {
 	err    error
 	match  func(text string) bool
 	reason string
-}{
-	{"i386", ErrNoGOTSlot, func(text string) bool { return strings.Contains(text, "@GOTOFF(") },
-		// bookworm's i386 postgres is linked -z now: no .got.plt and no
-		// _GLOBAL_OFFSET_TABLE_ in .dynsym; its GOT base (what
-		// __x86.get_pc_thunk.bx + the add puts in %ebx) is DT_PLTGOT,
-		// the start of .got, which symbols.go does not read.
-		"GAP: @GOTOFF in a BIND_NOW file without .got.plt (GOT base is DT_PLTGOT, not read)"},
-	{"armhf", arch.ErrSymbolic, func(text string) bool {
-		_, op, _ := strings.Cut(text, "@#")
-		return op != "" && arch.IsSymbolStart(op)
-	},
-		// sid's armhf python3.13/3.14 are non-PIE: "#_PyRuntime+49672" is
-		// a link-time constant address, which neither the arm grammar
-		// nor the compiler (Const + Symbol) resolves yet.
-		"GAP: symbolic immediate #sym+N in a non-PIE executable (not resolved)"},
-}
+}{}
 
 // corpusGap returns the reason of the known gap a is, or "".
 func corpusGap(deb string, a *Argument) string {

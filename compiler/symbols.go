@@ -66,9 +66,13 @@ func (s *symbols) load() {
 	dyn, _ := s.ef.DynamicSymbols()
 	add(dyn)
 	// The GOT base that @GOTOFF is relative to: the symbol the linker
-	// defines there, else the start of .got.plt where it points.
+	// defines there; else DT_PLTGOT, which holds the same address and
+	// stays in stripped files (and in BIND_NOW ones, which may have no
+	// .got.plt: bookworm's i386 postgres); else the start of .got.plt.
 	if a := s.addrs["_GLOBAL_OFFSET_TABLE_"]; len(a) == 1 {
 		s.gotBase = a[0]
+	} else if v, err := s.ef.DynValue(elf.DT_PLTGOT); err == nil && len(v) == 1 && v[0] != 0 {
+		s.gotBase = v[0]
 	} else if sec := s.ef.Section(".got.plt"); sec != nil {
 		s.gotBase = sec.Addr
 	}
@@ -124,7 +128,7 @@ func (s *symbols) resolve(a *arch.Arg, pc uint64, fileType elf.Type) (uint64, er
 	switch {
 	case a.SymbolRef == arch.SymbolGOTOffset:
 		if s.gotBase == 0 {
-			return 0, fmt.Errorf("%w: %w: no _GLOBAL_OFFSET_TABLE_ or .got.plt for %s@GOTOFF", arch.ErrSymbolic, ErrNoGOTSlot, a.Symbol)
+			return 0, fmt.Errorf("%w: %w: no _GLOBAL_OFFSET_TABLE_, DT_PLTGOT or .got.plt for %s@GOTOFF", arch.ErrSymbolic, ErrNoGOTSlot, a.Symbol)
 		}
 		// The base register holds the GOT's run-time address.
 		a.Offset += int64(addr - s.gotBase)
@@ -137,6 +141,9 @@ func (s *symbols) resolve(a *arch.Arg, pc uint64, fileType elf.Type) (uint64, er
 		a.Offset += int64(addr - pc)
 	case fileType != elf.ET_EXEC:
 		return 0, fmt.Errorf("%w: %w: %s", arch.ErrSymbolic, ErrAbsoluteAddress, a.Symbol)
+	case a.Kind == arch.Const:
+		// A link-time address passed as a value: arm's "#sym+8".
+		a.Value += addr
 	default:
 		a.Offset += int64(addr)
 	}

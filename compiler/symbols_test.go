@@ -117,3 +117,112 @@ void probe_` + label + `(void) {
 		}
 	}
 }
+
+// probeAsm32 is a 32-bit stapsdt note for one probe t:p with args, in GNU
+// as syntax (noteType is "note" on x86, %note on arm).
+func probeAsm32(args, noteType string) string {
+	return `__asm__ volatile("990: nop\n.pushsection .note.stapsdt,\"\",` + noteType + `\n.balign 4\n.4byte 992f-991f,994f-993f,3\n991: .asciz \"stapsdt\"\n992: .balign 4\n993: .4byte 990b\n.4byte 0\n.4byte 0\n.asciz \"t\"\n.asciz \"p\"\n.asciz \"` + args + `\"\n994: .balign 4\n.popsection\n");`
+}
+
+// toolOutput runs a command, skipping the test when the tool is missing.
+func toolOutput(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s not installed", name)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// symbolAddress reads a symbol's address from nm's listing.
+func symbolAddress(t *testing.T, nm, name string) uint64 {
+	t.Helper()
+	for _, line := range strings.Split(nm, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[2] == name {
+			v, err := strconv.ParseUint(f[0], 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("nm lists no %s", name)
+	return 0
+}
+
+// TestGOTOFFStrippedBindNow: i386 "sym@GOTOFF(%ebx)" in a stripped PIE
+// linked -z now, which has no _GLOBAL_OFFSET_TABLE_ symbol left and no
+// .got.plt (bookworm's i386 postgres): the GOT base is DT_PLTGOT, which
+// readelf -d shows.
+func TestGOTOFFStrippedBindNow(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x.c"), []byte("void f(void) {}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "p.c"), []byte("void f(void);\nint g[4] = {1, 2, 3, 4};\nvoid _start(void) {\n"+
+		probeAsm32("-4@8+g@GOTOFF(%ebx)", `\"note\"`)+"\nf();\nfor (;;);\n}\n"), 0o644)
+	cc := "i686-linux-gnu-gcc"
+	toolOutput(t, dir, cc, "-nostdlib", "-shared", "-fPIC", "-o", "libx.so", "x.c")
+	toolOutput(t, dir, cc, "-nostdlib", "-fPIE", "-pie", "-Wl,-z,now", "-Wl,--export-dynamic", "-o", "p", "p.c", "-L.", "-lx")
+	g := symbolAddress(t, toolOutput(t, dir, "nm", "p"), "g")
+	toolOutput(t, dir, "strip", "-o", "p.stripped", "p")
+	var pltgot uint64
+	for _, line := range strings.Split(toolOutput(t, dir, "readelf", "-d", "p.stripped"), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[1] == "(PLTGOT)" {
+			pltgot, _ = strconv.ParseUint(strings.TrimPrefix(f[2], "0x"), 16, 64)
+		}
+	}
+	if pltgot == 0 {
+		t.Fatal("readelf -d shows no PLTGOT: the test file is not what it should be")
+	}
+	for _, name := range []string{"p", "p.stripped"} {
+		f, err := Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Probes) != 1 || len(f.Probes[0].Arguments) != 1 {
+			t.Fatalf("%s: %d probes, want 1 with 1 argument", name, len(f.Probes))
+		}
+		a := f.Probes[0].Arguments[0]
+		if want := int64(g-pltgot) + 8; a.Err != nil || a.Offset != want || a.Base.Name != "ebx" {
+			t.Errorf("%s: %+v (err %v), want *(ebx + %d): g at %#x, GOT at %#x", name, a.Arg, a.Err, want, g, pltgot)
+		}
+	}
+}
+
+// TestArmSymbolicConst: arm's "#g+8" is g's link-time address plus 8 as a
+// constant in an executable, and an error in a shared object, whose
+// addresses move at load time.
+func TestArmSymbolicConst(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.c"), []byte("int g[4] = {1, 2, 3, 4};\nvoid _start(void) {\n"+
+		probeAsm32("4@#g+8", "%note")+"\nfor (;;);\n}\n"), 0o644)
+	cc := "arm-linux-gnueabihf-gcc"
+	toolOutput(t, dir, cc, "-nostdlib", "-static", "-no-pie", "-o", "a", "a.c")
+	toolOutput(t, dir, cc, "-nostdlib", "-shared", "-fPIC", "-o", "a.so", "a.c")
+	g := symbolAddress(t, toolOutput(t, dir, "nm", "a"), "g")
+	for _, tc := range []struct {
+		name string
+		want uint64
+		err  error
+	}{{"a", g + 8, nil}, {"a.so", 0, ErrAbsoluteAddress}} {
+		f, err := Open(filepath.Join(dir, tc.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Probes) != 1 || len(f.Probes[0].Arguments) != 1 {
+			t.Fatalf("%s: %d probes, want 1 with 1 argument", tc.name, len(f.Probes))
+		}
+		a := f.Probes[0].Arguments[0]
+		switch {
+		case tc.err != nil && !errors.Is(a.Err, tc.err):
+			t.Errorf("%s: %v, want %v", tc.name, a.Err, tc.err)
+		case tc.err == nil && (a.Err != nil || a.Kind != arch.Const || a.Value != tc.want):
+			t.Errorf("%s: %+v (err %v), want the constant %#x", tc.name, a.Arg, a.Err, tc.want)
+		}
+	}
+}

@@ -29,7 +29,16 @@ import (
 // Arch is 32-bit Arm on a 32-bit arm kernel. IPOffset is
 // offsetof(struct pt_regs, uregs[15]), the pc.
 var Arch = &arch.Arch{Name: "arm", Machine: elf.EM_ARM, Class: elf.ELFCLASS32, RegisterBytes: 4, IPOffset: 60,
-	ParseOperand: parseOperand, GOARCH: []string{"arm"}, Debian: []string{"armhf", "armel"}}
+	ParseOperand: parseOperand, GOARCH: []string{"arm"}, Debian: []string{"armhf", "armel"}, VM: vm}
+
+// vm boots Debian bookworm's ARMv7 multiplatform kernel with LPAE
+// (linux-image-armmp-lpae: UPROBES, BPF_SYSCALL, BPF_EVENTS and the BPF
+// JIT, no BTF) on QEMU's virt board with a Cortex-A15, console on the
+// PL011 UART. The guest's /init is built with GOARCH=arm (GOARM=7 is the
+// go command's default when cross-compiling), the cases with
+// arm-linux-gnueabihf-gcc.
+var vm = &arch.VM{GOARCH: "arm", DebArch: "armhf", Triple: "arm-linux-gnueabihf", QEMU: "qemu-system-arm",
+	Args: []string{"-M", "virt", "-cpu", "cortex-a15"}, Console: "ttyAMA0", Memory: "256M", Kernels: []string{"bookworm"}}
 
 // pcOffset is the pc's slot, uregs[15].
 const pcOffset = 60
@@ -113,8 +122,13 @@ func immediate(s, op string) (arch.Operand, error) {
 	}
 	v, err := arch.ParseImmediate(s)
 	if err != nil {
+		// "sym+8": a symbol's link-time address as the value (sid's
+		// non-PIE armhf python: "#_PyRuntime+49672"); the compiler adds
+		// the address, in executables only.
+		if sym, suffix, off, serr := arch.ParseSymbolicDisplacement(s); serr == nil && sym != "" && suffix == "" {
+			return arch.Operand{Kind: arch.Const, Symbol: sym, Value: uint64(off)}, nil
+		}
 		if errors.Is(err, arch.ErrSyntax) {
-			// "sym+8": ParseImmediate only sees that it is not a number.
 			if _, derr := arch.ParseDisplacement(s); errors.Is(derr, arch.ErrSymbolic) {
 				return arch.Operand{}, fmt.Errorf("%w in %q", derr, op)
 			}

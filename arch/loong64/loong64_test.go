@@ -229,6 +229,9 @@ func TestSplitNote(t *testing.T) {
 	note := "-4@$r4 8@$r23 -8@$r3,16 1@$r12,$r13 -4@-9 -4@$r0 8@$r22,-24"
 	want := []arch.Operand{reg(r4), reg(r23), deref(r3, 16), sib(r12, r13), imm(0xfffffffffffffff7), imm(0), deref(r22, -24)}
 	archtest.CheckNote(t, Arch, note, want)
+	// clang's shapes (an "m" constraint): a blank after the comma.
+	archtest.CheckNote(t, Arch, "-4@$a1, 0 8@$sp, 16", []arch.Operand{
+		deref(arch.Register{Name: "a1", Offset: 40}, 0), deref(arch.Register{Name: "sp", Offset: 24}, 16)})
 }
 
 // abiNames are the LP64 ABI names of $r1..$r31, from the LoongArch psABI
