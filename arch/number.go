@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,6 +30,24 @@ func ParseImmediate(s string) (uint64, error) {
 		return -u, nil
 	}
 	return u, nil
+}
+
+// ParseImmediateOperand parses a bare number operand as a Const; a bare
+// symbol expression ("sym+8") fails with ErrSymbolic, anything else with
+// ParseImmediate's error. For grammars whose immediates have no prefix.
+func ParseImmediateOperand(op string) (Operand, error) {
+	v, err := ParseImmediate(op)
+	if err == nil {
+		return Operand{Kind: Const, Value: v}, nil
+	}
+	if errors.Is(err, ErrSyntax) && IsExpr(op) {
+		// "sym+8", "8+sym": ParseImmediate only sees that it is not a
+		// number.
+		if _, derr := ParseDisplacement(op); errors.Is(derr, ErrSymbolic) {
+			return Operand{}, derr
+		}
+	}
+	return Operand{}, err
 }
 
 // ParseDisplacement folds a displacement of one or more signed terms

@@ -1,12 +1,9 @@
 package usdt
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -79,29 +76,13 @@ func needNopcombo(t testing.TB) string {
 	return nopcomboExe
 }
 
-// nopcombo is a running testdata/src/nopcombo.c.
-type nopcombo struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
-}
+// nopcombo is a running testdata/src/nopcombo.c: the same stdin/stdout
+// handshake as testdata/waiter.c.
+type nopcombo waiter
 
 func startNopcombo(t testing.TB, exe string) *nopcombo {
 	t.Helper()
-	cmd := exec.Command(exe)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
-	return &nopcombo{cmd, in, bufio.NewReader(out)}
+	return (*nopcombo)(startWaiter(t, exe))
 }
 
 // fire calls probe form n times with value v and returns the

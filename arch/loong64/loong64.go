@@ -27,7 +27,6 @@ package loong64
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -147,23 +146,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	case op[0] == '%':
 		return arch.Operand{}, relocation(op, op)
 	}
-	return immediate(op)
-}
-
-// immediate parses a bare number, or classifies a bare symbol.
-func immediate(op string) (arch.Operand, error) {
-	v, err := arch.ParseImmediate(op)
-	if err == nil {
-		return arch.Operand{Kind: arch.Const, Value: v}, nil
-	}
-	if errors.Is(err, arch.ErrSyntax) && arch.IsExpr(op) {
-		// "sym+8", "8+sym": ParseImmediate only sees that it is not a
-		// number.
-		if _, derr := arch.ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
-			return arch.Operand{}, derr
-		}
-	}
-	return arch.Operand{}, err
+	return arch.ParseImmediateOperand(op)
 }
 
 // relocation classifies text that starts with '%': a relocation operator

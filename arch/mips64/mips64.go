@@ -27,7 +27,6 @@ package mips64
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -154,23 +153,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	case strings.HasSuffix(op, ")"):
 		return parseMemory(op)
 	}
-	return immediate(op)
-}
-
-// immediate parses a bare number, or classifies a bare symbol.
-func immediate(op string) (arch.Operand, error) {
-	v, err := arch.ParseImmediate(op)
-	if err == nil {
-		return arch.Operand{Kind: arch.Const, Value: v}, nil
-	}
-	if errors.Is(err, arch.ErrSyntax) && arch.IsExpr(op) {
-		// "sym+8", "8+sym": ParseImmediate only sees that it is not a
-		// number.
-		if _, derr := arch.ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
-			return arch.Operand{}, derr
-		}
-	}
-	return arch.Operand{}, err
+	return arch.ParseImmediateOperand(op)
 }
 
 // relocation classifies an operand that starts with '%': a relocation
