@@ -18,6 +18,7 @@
 #	ppc64le   powerpc64le-linux-gnu-gcc, -g++
 #	i386      i686-linux-gnu-gcc, -g++ (run natively, not in a VM)
 #	mips64le  mips64el-linux-gnuabi64-gcc, -g++
+#	arm       arm-linux-gnueabihf-gcc, -g++ -marm (armhf: ARMv7, hard float)
 #
 # (vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
@@ -51,7 +52,7 @@ endif
 # This fragment must not become the including Makefile's default goal.
 CONFX_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386 mips64le
+CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386 mips64le arm
 CONFX_EXTRA_ARCHES :=
 CONFX_OPTS := O0 O2
 
@@ -60,6 +61,7 @@ CONFX_TRIPLE_s390x := s390x-linux-gnu
 CONFX_TRIPLE_riscv64 := riscv64-linux-gnu
 CONFX_TRIPLE_ppc64le := powerpc64le-linux-gnu
 CONFX_TRIPLE_mips64le := mips64el-linux-gnuabi64
+CONFX_TRIPLE_arm := arm-linux-gnueabihf
 
 CONFX_CC_amd64 ?= gcc
 CONFX_CXX_amd64 ?= g++
@@ -79,6 +81,13 @@ CONFX_CC_ppc64le ?= $(CONFX_TRIPLE_ppc64le)-gcc
 CONFX_CXX_ppc64le ?= $(CONFX_TRIPLE_ppc64le)-g++
 CONFX_CC_mips64le ?= $(CONFX_TRIPLE_mips64le)-gcc
 CONFX_CXX_mips64le ?= $(CONFX_TRIPLE_mips64le)-g++
+# arm: A32 code (-marm), not the armhf default Thumb-2: the 32-bit arm
+# kernel refuses a uprobe at an address that is not a multiple of 4
+# (EINVAL), and at one that is, it writes an A32 breakpoint over Thumb
+# code (arch/arm/probes/uprobes decodes A32 only), which crashes the
+# traced program.
+CONFX_CC_arm ?= $(CONFX_TRIPLE_arm)-gcc -marm
+CONFX_CXX_arm ?= $(CONFX_TRIPLE_arm)-g++ -marm
 # Compiler drivers by language (c, cxx) as conformance.mk names them.
 CONFX_DRIVER_c = $(CONFX_CC_$(1))
 CONFX_DRIVER_cxx = $(CONFX_CXX_$(1))

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # install-tools.sh — install on this (amd64 Debian) host what the QEMU guest
-# tests need: QEMU system emulators for x86_64, arm64, s390x, riscv64 and
-# ppc64le, OpenSBI (riscv64 `-bios default`), the Debian cross compilers
-# (gcc/g++ for aarch64, s390x, riscv64, powerpc64le, with their
-# libc6-dev-*-cross as dependencies), the i686 cross compiler and
+# tests need: QEMU system emulators for x86_64, arm64, 32-bit arm, s390x,
+# riscv64, ppc64le and mips64el, OpenSBI (riscv64 `-bios default`), the
+# Debian cross compilers (gcc/g++ for aarch64, armhf, s390x, riscv64,
+# powerpc64le, mips64el, with their libc6-dev-*-cross as dependencies; gcc
+# and libc6-dev-ppc64-cross for big-endian ppc64, whose objects
+# arch/ppc64's tests read), the i686 cross compiler and
 # libc6-i386 for 32-bit x86 cases run natively (not gcc-multilib: it
 # conflicts with every cross compiler), sys/sdt.h, and the small tools the
 # kernel fetch and initramfs packing use.
@@ -26,6 +28,8 @@ PKGS=(
   gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
   gcc-i686-linux-gnu g++-i686-linux-gnu libc6-i386
   gcc-mips64el-linux-gnuabi64 g++-mips64el-linux-gnuabi64
+  gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf
+  gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross
   gcc g++ make binutils dpkg-dev xz-utils zstd cpio
   systemtap-sdt-dev debian-archive-keyring ca-certificates
 )
