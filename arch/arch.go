@@ -138,6 +138,11 @@ type Arch struct {
 	// host whose kernel traces this architecture's programs; nil when the
 	// kernel never optimizes them.
 	OptimizedCombo func() string
+	// CheckSite reports why the kernel cannot put a uprobe at pc, from
+	// the file's symbols in executable sections (.symtab and .dynsym,
+	// mapping symbols included), or nil; nil when every call site of the architecture can be probed.
+	// The error wraps ErrSiteUnprobeable.
+	CheckSite func(pc uint64, syms []elf.Symbol) error
 }
 
 // VM is how to boot a Debian kernel of an architecture under QEMU with

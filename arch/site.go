@@ -7,6 +7,11 @@ import "errors"
 // instruction sequence a decoder looks at fits.
 const MaxSiteBytes = 16
 
+// ErrSiteUnprobeable: the kernel cannot place a uprobe at the call site
+// (32-bit arm: Thumb code). Attaching there would fail, or worse, corrupt
+// the traced program.
+var ErrSiteUnprobeable = errors.New("call site cannot be probed")
+
 // ErrInstruction: the bytes at a call site do not decode as an
 // instruction of the architecture.
 var ErrInstruction = errors.New("undecodable instruction at call site")

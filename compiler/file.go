@@ -156,6 +156,9 @@ func Read(r io.ReaderAt) (*File, error) {
 			}
 		}
 		p.Err = f.locate(&p, loads)
+		if p.Err == nil && f.Arch != nil && f.Arch.CheckSite != nil {
+			p.Err = f.Arch.CheckSite(p.PC, syms.code())
+		}
 		if f.Arch != nil && f.Arch.DecodeSite != nil {
 			p.Site = code.site(f.Arch, loads, p.PC)
 		}

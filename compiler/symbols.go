@@ -33,6 +33,7 @@ type symbols struct {
 	addrs   map[string][]uint64 // defined symbols by name, distinct addresses
 	gotSlot map[string]uint64   // GOT slot address by symbol name
 	gotBase uint64              // _GLOBAL_OFFSET_TABLE_, or .got.plt; 0 if unknown
+	list    []elf.Symbol        // all, when asked for
 }
 
 func (s *symbols) load() {
@@ -100,6 +101,25 @@ func (s *symbols) load() {
 			}
 		}
 	}
+}
+
+// code returns the file's symbols in executable sections, .symtab's then
+// .dynsym's, read once; for an architecture's CheckSite. Symbols of other
+// sections would mislead it: arm's "$d" mapping symbols also mark data
+// sections, whose addresses can fall among the code's.
+func (s *symbols) code() []elf.Symbol {
+	if s.list == nil {
+		st, _ := s.ef.Symbols()
+		dyn, _ := s.ef.DynamicSymbols()
+		s.list = []elf.Symbol{}
+		for _, sym := range append(st, dyn...) {
+			i := int(sym.Section)
+			if sym.Section < elf.SHN_LORESERVE && i < len(s.ef.Sections) && s.ef.Sections[i].Flags&elf.SHF_EXECINSTR != 0 {
+				s.list = append(s.list, sym)
+			}
+		}
+	}
+	return s.list
 }
 
 // resolve makes a symbolic operand concrete for the call site at pc.

@@ -29,7 +29,8 @@ import (
 // Arch is 32-bit Arm on a 32-bit arm kernel. IPOffset is
 // offsetof(struct pt_regs, uregs[15]), the pc.
 var Arch = &arch.Arch{Name: "arm", Machine: elf.EM_ARM, Class: elf.ELFCLASS32, RegisterBytes: 4, IPOffset: 60,
-	ParseOperand: parseOperand, GOARCH: []string{"arm"}, Debian: []string{"armhf", "armel"}, VM: vm}
+	ParseOperand: parseOperand, GOARCH: []string{"arm"}, Debian: []string{"armhf", "armel"}, VM: vm,
+	CheckSite: checkSite}
 
 // vm boots Debian bookworm's ARMv7 multiplatform kernel with LPAE
 // (linux-image-armmp-lpae: UPROBES, BPF_SYSCALL, BPF_EVENTS and the BPF

@@ -203,8 +203,13 @@ func TestCompilerOutput(t *testing.T) {
 						t.Errorf("%s:%s: pc %#x of A32 code is not a multiple of 4", p.Provider, p.Name, p.PC)
 					}
 				}
-				if b.link && p.Err != nil {
+				switch {
+				case b.link && b.a32 && p.Err != nil:
 					t.Errorf("%s:%s: %v", p.Provider, p.Name, p.Err)
+				case b.link && !b.a32 && !errors.Is(p.Err, arch.ErrSiteUnprobeable):
+					// The kernel cannot probe Thumb code: the compiler
+					// must say so, from the mapping symbols.
+					t.Errorf("%s:%s at %#x in Thumb code: %v, want %v", p.Provider, p.Name, p.PC, p.Err, arch.ErrSiteUnprobeable)
 				}
 				for _, a := range p.Arguments {
 					n++
