@@ -14,8 +14,8 @@ CASES     := build/conformance/cases.list
 
 # QEMU guests: the (arch, kernel) matrix, and the GOARCH of each arch's
 # guest (the cross-built cases live in build/conformance-GOARCH/).
-VM_MATRIX  ?= amd64:bookworm,amd64:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm
-VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le mips64le
+VM_MATRIX  ?= amd64:bookworm,amd64:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm,arm:bookworm
+VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le mips64le arm
 VM_GOARCH_ppc64 := ppc64le
 VM_GOARCH_mips64 := mips64le
 ARCH      ?= arm64
@@ -58,6 +58,7 @@ test: vet oracle-harness
 	$(GO) test ./...
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory oracle
+	$(MAKE) --no-print-directory peer
 	@if command -v qemu-system-aarch64 >/dev/null; then \
 	  $(MAKE) --no-print-directory conformance-matrix; \
 	else \
@@ -90,6 +91,22 @@ oracle: build oracle-harness conformance-cases conformance-cases-i386
 	    -I$(LIBBPF17)/root/usr/include -I$(LIBBPF17)/tree/include/uapi -idirafter /usr/include/$(MULTIARCH) \
 	    -c conformance/conform.bpf.c -o build/conform-libbpf.bpf.o && \
 	  $(BIN) conform --bpf-object build/conform-libbpf.bpf.o --cases $(CASES); \
+	fi
+
+# bpftrace as a peer on the same cases: sid's bpftrace (0.27, libbpf's
+# argument reading) from a private sid root made once by debootstrap in
+# $(PEER_DIR), runs every native conformance build with a generated
+# script; the table (case | bpftrace | usdtspec) goes to
+# build/peer-bpftrace.txt. Fails where usdtspec is wrong and bpftrace right.
+.PHONY: peer
+PEER_DIR := .cache/bpftrace
+peer: conformance-cases
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "peer: skipped: debootstrap, chroot and attaching uprobes need root"; \
+	else \
+	  bash conformance/peer/setup.sh $(PEER_DIR) && \
+	  PEER_DIR=$(CURDIR)/$(PEER_DIR) PEER_REPORT=$(CURDIR)/build \
+	    $(GO) test -count=1 -timeout 30m -v -run '^TestPeer$$' ./conformance/peer; \
 	fi
 
 vm-tools:

@@ -1,0 +1,534 @@
+// Package peer runs the native conformance cases under another USDT
+// consumer, bpftrace, and compares what it reads at every probe with
+// what the case printed, so that its verdicts can be set beside
+// usdtspec's (conformance.Run) for the same build.
+//
+// For a case, every probe of the executable and of its libraries gets a
+// generated bpftrace probe
+//
+//	usdt:PATH:provider:name { printf("%d %llu provider:name %lld %llu ...\n", pid, nsecs, arg0, arg1, ...); }
+//
+// (each argument printed signed or unsigned as usdtspec compiles it; the
+// value itself is bpftrace's 64-bit argN, never cut or extended here).
+// bpftrace runs with config missing_probes = "warn", so that a probe it
+// cannot attach is reported on stderr and the others still run. Once its
+// BEGIN probe has printed, the case runs; then bpftrace is stopped with
+// SIGINT and its lines of the case's pid are compared, probe by probe and
+// in time order, with the case's own lines.
+//
+// bpftrace comes from a Debian root (setup.sh: sid's, which reads
+// arguments through libbpf), run in a private mount namespace with
+// /proc, /sys, tracefs, debugfs, bpffs and the case directories mounted
+// in it, or from the host's PATH.
+package peer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/usdtspec/usdtspec/compiler"
+	"github.com/usdtspec/usdtspec/conformance"
+)
+
+// Tool is a bpftrace to run.
+type Tool struct {
+	// Root is the Debian root holding it (run through chroot), or "" for
+	// the host's bpftrace.
+	Root    string
+	Path    string // the bpftrace executable (inside Root when set)
+	Version string // bpftrace --version, e.g. "bpftrace v0.27.1"
+}
+
+// ErrNoBpftrace: neither the root nor the host has a bpftrace.
+var ErrNoBpftrace = errors.New("no bpftrace")
+
+// FindRoot returns the bpftrace of a Debian root made by setup.sh.
+func FindRoot(root string) (*Tool, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(root, "usr/bin/bpftrace")); err != nil {
+		return nil, fmt.Errorf("%w in %s (bash conformance/peer/setup.sh makes it)", ErrNoBpftrace, root)
+	}
+	return version(&Tool{Root: root, Path: "/usr/bin/bpftrace"})
+}
+
+// FindHost returns the host's bpftrace.
+func FindHost() (*Tool, error) {
+	p, err := exec.LookPath("bpftrace")
+	if err != nil {
+		return nil, fmt.Errorf("%w in PATH", ErrNoBpftrace)
+	}
+	return version(&Tool{Path: p})
+}
+
+func version(t *Tool) (*Tool, error) {
+	out, err := t.command(context.Background(), nil, "--version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s --version: %w", t.Path, err)
+	}
+	t.Version = strings.TrimSpace(string(out))
+	return t, nil
+}
+
+// mountScript makes bpftrace's view of the system inside the root, in the
+// private mount namespace unshare gives it (all gone when it exits): $0 is
+// the root, $1 the colon-separated directories to bind at their own paths,
+// the rest bpftrace's command line.
+const mountScript = `set -e
+root=$0; dirs=$1; shift
+mount --rbind /proc "$root/proc"
+mount --rbind /sys "$root/sys"
+mount -t tracefs tracefs "$root/sys/kernel/tracing"
+mount -t debugfs debugfs "$root/sys/kernel/debug"
+mount -t bpf bpf "$root/sys/fs/bpf"
+IFS=:
+for d in $dirs; do
+  mkdir -p "$root$d"
+  mount --bind "$d" "$root$d"
+done
+exec chroot "$root" "$@"
+`
+
+// command runs bpftrace with args, the directories dirs (absolute) visible
+// at their own paths.
+func (t *Tool) command(ctx context.Context, dirs []string, args ...string) *exec.Cmd {
+	if t.Root == "" {
+		return exec.CommandContext(ctx, t.Path, args...)
+	}
+	full := append([]string{"--mount", "--propagation", "private", "sh", "-c", mountScript,
+		t.Root, strings.Join(dirs, ":"), t.Path}, args...)
+	return exec.CommandContext(ctx, "unshare", full...)
+}
+
+// Probe is one probe of a case as bpftrace is asked to read it.
+type Probe struct {
+	Path     string // absolute path of the file holding it
+	Provider string
+	Name     string
+	// Signed, one per argument: every call site's argument is signed
+	// (printed %lld), else %llu.
+	Signed []bool
+}
+
+// Key is "provider:name", as the case prints it.
+func (p *Probe) Key() string { return p.Provider + ":" + p.Name }
+
+// Probes lists the probes of files (the case's executable, then its
+// libraries) in note order, with their argument counts and signedness
+// from usdtspec's compiler. A probe whose call sites disagree on the
+// argument count is an error.
+func Probes(files []string) ([]Probe, error) {
+	var probes []Probe
+	for _, path := range files {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, err
+		}
+		f, err := compiler.Open(abs)
+		if err != nil {
+			return nil, err
+		}
+		index := map[string]int{}
+		for i := range f.Probes {
+			cp := &f.Probes[i]
+			key := cp.Provider + ":" + cp.Name
+			j, seen := index[key]
+			if !seen {
+				j = len(probes)
+				index[key] = j
+				p := Probe{Path: abs, Provider: cp.Provider, Name: cp.Name, Signed: make([]bool, len(cp.Arguments))}
+				for k := range p.Signed {
+					p.Signed[k] = true
+				}
+				probes = append(probes, p)
+			}
+			p := &probes[j]
+			if len(cp.Arguments) != len(p.Signed) {
+				return nil, fmt.Errorf("%s: %s: call sites with %d and %d arguments", path, key, len(p.Signed), len(cp.Arguments))
+			}
+			for k := range cp.Arguments {
+				p.Signed[k] = p.Signed[k] && cp.Arguments[k].Signed
+			}
+		}
+	}
+	return probes, nil
+}
+
+// Ready is the line the script's BEGIN probe prints: bpftrace runs BEGIN
+// once every other probe is attached.
+const Ready = "usdtspec-peer-ready"
+
+// Script is the bpftrace program for probes.
+func Script(probes []Probe) string {
+	var b strings.Builder
+	b.WriteString("config = { missing_probes = \"warn\" }\n")
+	fmt.Fprintf(&b, "BEGIN { printf(\"%s\\n\"); }\n", Ready)
+	for _, p := range probes {
+		format, args := "%d %llu "+p.Key(), "pid, nsecs"
+		for i, s := range p.Signed {
+			if s {
+				format += " %lld"
+			} else {
+				format += " %llu"
+			}
+			args += fmt.Sprintf(", arg%d", i)
+		}
+		fmt.Fprintf(&b, "usdt:%s:%s:%s { printf(\"%s\\n\", %s); }\n", p.Path, p.Provider, p.Name, format, args)
+	}
+	return b.String()
+}
+
+// Hit is one line of bpftrace's output.
+type Hit struct {
+	Pid    int
+	Nsecs  uint64
+	Probe  string
+	Tokens []string
+}
+
+// ParseOutput reads bpftrace's stdout: the Ready line, then one line per
+// hit. Lines that are neither (bpftrace's own messages) are returned as
+// other.
+func ParseOutput(out []byte) (hits []Hit, ready bool, other []string) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		text := sc.Text()
+		f := strings.Fields(text)
+		if len(f) == 1 && f[0] == Ready {
+			ready = true
+			continue
+		}
+		if len(f) >= 3 && strings.Contains(f[2], ":") {
+			pid, err1 := strconv.Atoi(f[0])
+			ns, err2 := strconv.ParseUint(f[1], 10, 64)
+			if err1 == nil && err2 == nil {
+				hits = append(hits, Hit{Pid: pid, Nsecs: ns, Probe: f[2], Tokens: f[3:]})
+				continue
+			}
+		}
+		if strings.TrimSpace(text) != "" {
+			other = append(other, text)
+		}
+	}
+	return hits, ready, other
+}
+
+var (
+	unableRE   = regexp.MustCompile(`Unable to attach probe: usdt:(.*):([^:]+):([^:]+?)\. Skipping`)
+	libProbeRE = regexp.MustCompile(`libbpf: usdt: probe for '([^']*)' in `)
+	libWarnRE  = regexp.MustCompile(`^\[WARN\] libbpf: (usdt: .*)`)
+)
+
+// AttachFailures reads bpftrace's stderr for the probes it skipped:
+// "provider:name" → its message (the warning before "Unable to attach
+// probe", e.g. "Failed to attach usdt probe: Invalid argument"), after
+// libbpf's own warning for the probe when bpftrace ran with -d libbpf,
+// which prints libbpf's messages on stdout ("usdt: unrecognized arg #4
+// spec '8f@(%rdx,%r10,8)'").
+func AttachFailures(stderr, stdout []byte) map[string]string {
+	lib := map[string]string{}
+	probe := ""
+	for _, l := range strings.Split(string(stdout), "\n") {
+		l = strings.TrimSpace(l)
+		if m := libProbeRE.FindStringSubmatch(l); m != nil {
+			probe = m[1]
+		} else if m := libWarnRE.FindStringSubmatch(l); m != nil && probe != "" {
+			if _, seen := lib[probe]; !seen {
+				lib[probe] = m[1]
+			}
+		}
+	}
+	fails := map[string]string{}
+	prev := ""
+	for _, l := range strings.Split(string(stderr), "\n") {
+		l = strings.TrimSpace(l)
+		if m := unableRE.FindStringSubmatch(l); m != nil {
+			key := m[2] + ":" + m[3]
+			reason := strings.TrimPrefix(prev, "WARNING: ")
+			if reason == "" || strings.Contains(prev, "Unable to attach probe") {
+				reason = "unable to attach"
+			}
+			if w := lib[key]; w != "" {
+				reason = w + " (" + reason + ")"
+			}
+			fails[key] = reason
+		}
+		prev = l
+	}
+	return fails
+}
+
+// Verdict of one probe.
+type Verdict struct {
+	Probe    string
+	Attached bool
+	Reason   string // "" when every hit matched its line
+}
+
+// OK: attached, and every hit read what the case passed.
+func (v Verdict) OK() bool { return v.Attached && v.Reason == "" }
+
+// Compare pairs, for each probe, its k-th hit (in time order) with the
+// k-th line the case printed for it, and gives a verdict per probe, in
+// the order of probes. attachFail holds the probes bpftrace did not
+// attach (AttachFailures).
+func Compare(probes []Probe, attachFail map[string]string, hits []Hit, lines []conformance.Line) []Verdict {
+	hits = slices.Clone(hits)
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Nsecs < hits[j].Nsecs })
+	hitsOf := map[string][]Hit{}
+	for _, h := range hits {
+		hitsOf[h.Probe] = append(hitsOf[h.Probe], h)
+	}
+	linesOf := map[string][]conformance.Line{}
+	for _, l := range lines {
+		linesOf[l.Probe] = append(linesOf[l.Probe], l)
+	}
+	var out []Verdict
+	known := map[string]bool{}
+	for _, p := range probes {
+		key := p.Key()
+		if known[key] {
+			continue
+		}
+		known[key] = true
+		v := Verdict{Probe: key, Attached: true}
+		if msg, bad := attachFail[key]; bad {
+			v.Attached, v.Reason = false, "attach failed: "+msg
+		} else {
+			v.Reason = compareProbe(hitsOf[key], linesOf[key])
+		}
+		out = append(out, v)
+	}
+	// Lines or hits of probes not listed: a broken case or harness.
+	var extra []string
+	for k := range linesOf {
+		if !known[k] {
+			extra = append(extra, k)
+		}
+	}
+	for k := range hitsOf {
+		if !known[k] && linesOf[k] == nil {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	for _, k := range extra {
+		out = append(out, Verdict{Probe: k, Attached: true, Reason: fmt.Sprintf("%d hits and %d lines of a probe not in the file", len(hitsOf[k]), len(linesOf[k]))})
+	}
+	return out
+}
+
+func compareProbe(hits []Hit, lines []conformance.Line) string {
+	for k := range min(len(hits), len(lines)) {
+		h, l := &hits[k], &lines[k]
+		if len(h.Tokens) != len(l.Tokens) {
+			return fmt.Sprintf("hit %d: %d arguments read, %d printed", k+1, len(h.Tokens), len(l.Tokens))
+		}
+		for i, tok := range l.Tokens {
+			if tok == "*" {
+				continue
+			}
+			want, err := conformance.ParseValue(tok)
+			if err != nil {
+				return fmt.Sprintf("hit %d arg%d: bad value on the case's line %q", k+1, i, tok)
+			}
+			got, err := conformance.ParseValue(h.Tokens[i])
+			if err != nil {
+				return fmt.Sprintf("hit %d arg%d: bad value in bpftrace's output %q", k+1, i, h.Tokens[i])
+			}
+			if got != want {
+				return fmt.Sprintf("hit %d arg%d: got %s (%#x), want %s (%#x)", k+1, i, h.Tokens[i], got, tok, want)
+			}
+		}
+	}
+	if len(hits) != len(lines) {
+		return fmt.Sprintf("%d hits, %d lines", len(hits), len(lines))
+	}
+	return ""
+}
+
+// Result of one case under bpftrace.
+type Result struct {
+	Case string
+	// Err: bpftrace did not run the script at all (its error lines).
+	Err      error
+	Verdicts []Verdict
+	Stderr   string
+}
+
+// OK: every probe attached and read right.
+func (r *Result) OK() bool {
+	if r.Err != nil {
+		return false
+	}
+	for _, v := range r.Verdicts {
+		if !v.OK() {
+			return false
+		}
+	}
+	return true
+}
+
+// Summary is the table cell: "ok", "attach failed N/M: probe: msg" or
+// "wrong values N/M: probe: first mismatch" (both when both).
+func (r *Result) Summary() string {
+	if r.Err != nil {
+		return "did not run: " + r.Err.Error()
+	}
+	var attach, wrong []Verdict
+	for _, v := range r.Verdicts {
+		switch {
+		case !v.Attached:
+			attach = append(attach, v)
+		case v.Reason != "":
+			wrong = append(wrong, v)
+		}
+	}
+	var parts []string
+	if len(attach) > 0 {
+		parts = append(parts, fmt.Sprintf("attach failed %d/%d: %s: %s", len(attach), len(r.Verdicts), attach[0].Probe, strings.TrimPrefix(attach[0].Reason, "attach failed: ")))
+	}
+	if len(wrong) > 0 {
+		parts = append(parts, fmt.Sprintf("wrong values %d/%d: %s: %s", len(wrong), len(r.Verdicts), wrong[0].Probe, wrong[0].Reason))
+	}
+	if len(parts) == 0 {
+		return "ok"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Run runs case c (its executable and libraries) under bpftrace.
+func (t *Tool) Run(ctx context.Context, c conformance.Case) (*Result, error) {
+	files := append([]string{c.Executable}, c.Libraries...)
+	probes, err := Probes(files)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Case: c.Name()}
+	var dirs []string
+	for _, p := range probes {
+		if d := filepath.Dir(p.Path); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	// -d libbpf: libbpf's messages (on stdout), which say why it rejects a
+	// probe; bpftrace alone only gives the errno.
+	bt := t.command(ctx, dirs, "--usdt-file-activation", "-d", "libbpf", "-e", Script(probes))
+	var stdout, stderr syncBuffer
+	bt.Stdout, bt.Stderr = &stdout, &stderr
+	bt.WaitDelay = 5 * time.Second
+	// bpftrace must not outlive a test that is killed.
+	bt.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := bt.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- bt.Wait() }()
+
+	// Wait for BEGIN's line, or for bpftrace to give up.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(3 * time.Minute)
+	for ready := false; !ready; {
+		select {
+		case err := <-exited:
+			res.Stderr = stderr.String()
+			res.Err = fmt.Errorf("bpftrace exited before attaching (%v): %s", err, errorLines(res.Stderr))
+			return res, nil
+		case <-deadline:
+			bt.Process.Kill()
+			<-exited
+			return nil, fmt.Errorf("%s: bpftrace did not start in 3 minutes; stderr: %s", c.Name(), stderr.String())
+		case <-tick.C:
+			_, ready, _ = ParseOutput(stdout.Bytes())
+		}
+	}
+
+	var caseOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, c.Executable)
+	cmd.Stdout = &caseOut
+	cmd.Stderr = os.Stderr
+	runErr := cmd.Run()
+	pid := 0
+	if cmd.Process != nil {
+		pid = cmd.Process.Pid
+	}
+	// bpftrace polls its output buffer: give it the last lines, then stop.
+	time.Sleep(200 * time.Millisecond)
+	bt.Process.Signal(syscall.SIGINT)
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		bt.Process.Kill()
+		<-exited
+	}
+	res.Stderr = stderr.String()
+	if runErr != nil {
+		return nil, fmt.Errorf("%s: the case failed: %w", c.Name(), runErr)
+	}
+	lines, err := conformance.ParseLines(caseOut.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name(), err)
+	}
+	all, _, _ := ParseOutput(stdout.Bytes())
+	var hits []Hit
+	for _, h := range all {
+		if h.Pid == pid {
+			hits = append(hits, h)
+		}
+	}
+	res.Verdicts = Compare(probes, AttachFailures([]byte(res.Stderr), stdout.Bytes()), hits, lines)
+	return res, nil
+}
+
+// errorLines keeps bpftrace's ERROR lines (all of stderr if none), on one line.
+func errorLines(stderr string) string {
+	var keep []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "ERROR") {
+			keep = append(keep, strings.TrimSpace(l))
+		}
+	}
+	if len(keep) == 0 {
+		keep = strings.Fields(stderr)
+	}
+	return strings.Join(keep, " ")
+}
+
+// syncBuffer is a bytes.Buffer that exec's copying goroutine can write
+// while Run reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.buf.Bytes())
+}
+
+func (b *syncBuffer) String() string { return string(b.Bytes()) }
