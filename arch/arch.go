@@ -123,6 +123,11 @@ type Arch struct {
 	// kernel's pt_regs, which the BPF side reads for its IP-to-spec-id
 	// fallback on kernels without BPF cookies.
 	IPOffset uint16
+	// ContextSize is the size of a uprobe program's context on this
+	// architecture's kernel (its bpf_user_pt_regs_t), up to which the BPF
+	// side loads registers straight from the context; 0 means at least
+	// 152 bytes, the header's default, which every 64-bit kernel has.
+	ContextSize uint32
 	// ParseOperand parses the operand text that follows '@'. It must match
 	// the whole string or return an error wrapping one of this package's
 	// sentinel errors.

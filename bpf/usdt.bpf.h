@@ -131,13 +131,46 @@ __attribute__((unused)) static __always_inline int bpf_usdt_arg_size(struct pt_r
 	return (__u32)(64 - (unsigned char)spec->args[n].arg_bitshift) / 8;
 }
 
-/* Fetches argument n into *res, sign- or zero-extended from its size.
- * Returns 0, or -ESRCH (no spec for this call site), -ENOENT (no such
- * argument), -EINVAL (unknown arg_type) or a bpf_probe_read error; *res is
- * 0 on error. */
-__attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *ctx, __u64 n, long *res)
+/* The size of the kernel's pt_regs (the uprobe program's context), as far
+ * as __usdtspec_reg may load from it directly: 152, what every 64-bit
+ * kernel has (s390x's user_pt_regs is the smallest). A loader may set it
+ * before load (72 on 32-bit arm); the verifier knows its value and prunes
+ * the loads beyond it. */
+volatile const __u32 __usdtspec_ctx_size = 152;
+
+/* Reads the register at byte offset off of pt_regs into *val. The verifier
+ * allows only constant offsets into the context, hence the switch: an
+ * 8-byte-aligned offset inside __usdtspec_ctx_size is loaded straight from
+ * the context, without a helper call; any other goes through
+ * bpf_probe_read_kernel. The size is checked in each case, against the
+ * case's constant: clang turns the switch into arithmetic the verifier
+ * cannot follow (a rotate), so only a comparison of two known values lets
+ * it drop the loads past a small context (32-bit arm). */
+#define __USDTSPEC_CTX_REG(o)						\
+	case o:								\
+		if (o + 8 <= __usdtspec_ctx_size) {			\
+			*val = *(unsigned long *)((void *)ctx + o);	\
+			return 0;					\
+		}							\
+		break;
+static __always_inline int __usdtspec_reg(struct pt_regs *ctx, unsigned int off, unsigned long *val)
 {
-	struct __bpf_usdt_spec *spec = __bpf_usdt_lookup(ctx);
+	switch (off) {
+	__USDTSPEC_CTX_REG(0) __USDTSPEC_CTX_REG(8) __USDTSPEC_CTX_REG(16)
+	__USDTSPEC_CTX_REG(24) __USDTSPEC_CTX_REG(32) __USDTSPEC_CTX_REG(40)
+	__USDTSPEC_CTX_REG(48) __USDTSPEC_CTX_REG(56) __USDTSPEC_CTX_REG(64)
+	__USDTSPEC_CTX_REG(72) __USDTSPEC_CTX_REG(80) __USDTSPEC_CTX_REG(88)
+	__USDTSPEC_CTX_REG(96) __USDTSPEC_CTX_REG(104) __USDTSPEC_CTX_REG(112)
+	__USDTSPEC_CTX_REG(120) __USDTSPEC_CTX_REG(128) __USDTSPEC_CTX_REG(136)
+	__USDTSPEC_CTX_REG(144)
+	}
+	return bpf_probe_read_kernel(val, sizeof(*val), (void *)ctx + off);
+}
+#undef __USDTSPEC_CTX_REG
+
+/* bpf_usdt_arg with the call site's spec already looked up. */
+static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt_spec *spec, __u64 n, long *res)
+{
 	struct __bpf_usdt_arg_spec *arg;
 	unsigned long val, idx;
 	int err;
@@ -157,7 +190,7 @@ __attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *
 		val = arg->val_off;
 		break;
 	case BPF_USDT_ARG_REG:
-		err = bpf_probe_read_kernel(&val, sizeof(val), (void *)ctx + arg->reg_off);
+		err = __usdtspec_reg(ctx, (unsigned short)arg->reg_off, &val);
 		if (err)
 			return err;
 		break;
@@ -165,11 +198,11 @@ __attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *
 	case BPF_USDT_ARG_SIB:
 		/* Base register, then (SIB) index register scaled, plus the
 		 * displacement; memory reads are always 8 bytes, as in libbpf. */
-		err = bpf_probe_read_kernel(&val, sizeof(val), (void *)ctx + arg->reg_off);
+		err = __usdtspec_reg(ctx, (unsigned short)arg->reg_off, &val);
 		if (err)
 			return err;
 		if (arg->arg_type == BPF_USDT_ARG_SIB) {
-			err = bpf_probe_read_kernel(&idx, sizeof(idx), (void *)ctx + arg->idx_reg_off);
+			err = __usdtspec_reg(ctx, arg->idx_reg_off, &idx);
 			if (err)
 				return err;
 			val += idx << arg->scale_bitshift;
@@ -197,6 +230,15 @@ __attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *
 	return 0;
 }
 
+/* Fetches argument n into *res, sign- or zero-extended from its size.
+ * Returns 0, or -ESRCH (no spec for this call site), -ENOENT (no such
+ * argument), -EINVAL (unknown arg_type) or a bpf_probe_read error; *res is
+ * 0 on error. */
+__attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *ctx, __u64 n, long *res)
+{
+	return __usdtspec_arg(ctx, __bpf_usdt_lookup(ctx), n, res);
+}
+
 /* The cookie given when attaching (not the BPF cookie, which carries the
  * spec id), or 0. */
 __attribute__((unused)) static __always_inline long bpf_usdt_cookie(struct pt_regs *ctx)
@@ -207,8 +249,9 @@ __attribute__((unused)) static __always_inline long bpf_usdt_cookie(struct pt_re
 }
 
 /* BPF_USDT(name, a, b, ...) declares a program whose arguments are the
- * USDT arguments, fetched with bpf_usdt_arg (a failed fetch gives 0). */
-#define ___usdtspec_arg(n) ({ long _x; bpf_usdt_arg(ctx, n, &_x); _x; })
+ * USDT arguments, fetched as bpf_usdt_arg does (a failed fetch gives 0),
+ * with the call site's spec looked up once for all of them. */
+#define ___usdtspec_arg(n) ({ long _x; __usdtspec_arg(ctx, ___usdtspec_spec, n, &_x); _x; })
 #define ___bpf_usdt_args0() ctx
 #define ___bpf_usdt_args1(x) ___bpf_usdt_args0(), ___usdtspec_arg(0)
 #define ___bpf_usdt_args2(x, args...) ___bpf_usdt_args1(args), ___usdtspec_arg(1)
@@ -230,6 +273,8 @@ static __always_inline typeof(name(0))					\
 ____##name(struct pt_regs *ctx, ##args);				\
 typeof(name(0)) name(struct pt_regs *ctx)				\
 {									\
+	__attribute__((unused)) struct __bpf_usdt_spec *___usdtspec_spec = \
+		__bpf_usdt_lookup(ctx);					\
 	_Pragma("GCC diagnostic push")					\
 	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
 	return ____##name(___bpf_usdt_args(args));			\

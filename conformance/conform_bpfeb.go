@@ -49,6 +49,7 @@ const (
 	conformMapBpfUsdtSpecs      = "__bpf_usdt_specs"
 	conformMapHits              = "hits"
 	conformProgConform          = "conform"
+	conformVarUsdtspecCtxSize   = "__usdtspec_ctx_size"
 	conformVarUsdtspecHasCookie = "__usdtspec_has_cookie"
 	conformVarUsdtspecIpOffset  = "__usdtspec_ip_offset"
 	conformVarUnusedHit         = "unused_hit"
@@ -112,6 +113,7 @@ type conformMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type conformVariableSpecs struct {
+	UsdtspecCtxSize   *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecHasCookie *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
 	UsdtspecIpOffset  *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
 	UnusedHit         *ebpf.VariableSpec `ebpf:"unused_hit"`
@@ -154,6 +156,7 @@ func (m *conformMaps) Close() error {
 //
 // It can be passed to loadConformObjects or ebpf.CollectionSpec.LoadAndAssign.
 type conformVariables struct {
+	UsdtspecCtxSize   *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecHasCookie *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
 	UsdtspecIpOffset  *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
 	UnusedHit         *ebpf.Variable `ebpf:"unused_hit"`

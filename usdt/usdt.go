@@ -22,6 +22,7 @@ const (
 	IPMapName        = "__bpf_usdt_ip_to_spec_id"
 	hasCookieVarName = "__usdtspec_has_cookie"
 	ipOffsetVarName  = "__usdtspec_ip_offset"
+	ctxSizeVarName   = "__usdtspec_ctx_size"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -171,6 +172,13 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	// The BPF side learns the mode from this module's header's
 	// variables, or from libbpf's header's kconfig extern.
 	libbpfHeader := fillLibbpfKconfig(spec, m.cookies)
+	// Objects built with an older bpf/usdt.bpf.h read no register from
+	// the context directly, and have no size to set.
+	if v, ok := spec.Variables[ctxSizeVarName]; ok && host.ContextSize != 0 {
+		if err := v.Set(host.ContextSize); err != nil {
+			return nil, fmt.Errorf("usdt: setting %s: %w", ctxSizeVarName, err)
+		}
+	}
 	for name, value := range map[string]any{hasCookieVarName: m.cookies, ipOffsetVarName: uint32(host.IPOffset)} {
 		v, ok := spec.Variables[name]
 		if !ok && libbpfHeader {

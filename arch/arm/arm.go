@@ -30,7 +30,7 @@ import (
 // offsetof(struct pt_regs, uregs[15]), the pc.
 var Arch = &arch.Arch{Name: "arm", Machine: elf.EM_ARM, Class: elf.ELFCLASS32, RegisterBytes: 4, IPOffset: 60,
 	ParseOperand: parseOperand, GOARCH: []string{"arm"}, Debian: []string{"armhf", "armel"}, VM: vm,
-	CheckSite: checkSite}
+	CheckSite: checkSite, ContextSize: 18 * 4} // struct pt_regs { long uregs[18]; }
 
 // vm boots Debian bookworm's ARMv7 multiplatform kernel with LPAE
 // (linux-image-armmp-lpae: UPROBES, BPF_SYSCALL, BPF_EVENTS and the BPF

@@ -1,9 +1,24 @@
-// Command bench times `usdtspec dump` against `readelf -n --wide` on the
-// same files in the same run and prints the ratios. Files: synthetic ELFs
-// with 100,000 and 1,000,000 probes, and the largest files of the Debian
-// corpus in $CORPUS_DIR (by size and by probe count), when it is there.
+// Command bench is `make bench`: it measures, in one run, usdtspec against
+// its peers and writes the figures, with the commands that produced them
+// and the kernel they ran on, to BENCHMARKS.md (-o):
 //
-//	go run ./internal/bench [-n 5] [-usdtspec bin/usdtspec]
+//   - attach and detach of one probe with 1,000 call sites: usdt's
+//     Manager.Attach and Link.Close (uprobe_multi) against libbpf 1.7's
+//     bpf_program__attach_usdt and bpf_link__destroy (root);
+//   - a 12-argument probe hit 2,000,000 times: nothing attached, an empty
+//     BPF program, and a program that fetches all 12 arguments with
+//     bpf_usdt_arg, built from the same source (hit.bpf.c) against
+//     usdtspec's bpf/usdt.bpf.h and against libbpf 1.7's usdt.bpf.h (root);
+//   - `usdtspec dump` against `readelf -n --wide` on synthetic ELFs with
+//     100,000 and 1,000,000 probes, and the largest files of the Debian
+//     corpus in $CORPUS_DIR (by size and by probe count), when it is there.
+//
+// libbpf's side is internal/bench/libbpf (built by its build.sh against the
+// libbpf 1.7 that conformance/oracle/build.sh builds); the traced program is
+// internal/bench/testdata/benchprobes.c. The Makefile's bench target builds
+// both first.
+//
+//	go run ./internal/bench [-o BENCHMARKS.md] [-n 5] [-hits 2000000] [-rounds 3] [-attach-runs 21]
 package main
 
 import (
@@ -16,33 +31,301 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/usdtspec/usdtspec/compiler"
 	"github.com/usdtspec/usdtspec/internal/elfbuild"
 )
 
+type flags struct {
+	runs       int
+	tool       string
+	dir        string
+	out        string
+	probes     string
+	driver     string
+	libbpfObj  string
+	attachRuns int
+	hits       int
+	rounds     int
+	sections   string
+}
+
 func main() {
-	runs := flag.Int("n", 5, "runs per command; the median is reported")
-	tool := flag.String("usdtspec", "bin/usdtspec", "usdtspec binary")
-	dir := flag.String("dir", "build/bench", "where synthetic files are written")
+	var fl flags
+	flag.IntVar(&fl.runs, "n", 5, "runs per dump command; the median is reported")
+	flag.StringVar(&fl.tool, "usdtspec", "bin/usdtspec", "usdtspec binary")
+	flag.StringVar(&fl.dir, "dir", "build/bench", "where synthetic files are written")
+	flag.StringVar(&fl.out, "o", "", "write the report (Markdown) to this file")
+	flag.StringVar(&fl.probes, "probes", "build/bench/benchprobes", "internal/bench/testdata/benchprobes.c, built")
+	flag.StringVar(&fl.driver, "libbpf", "build/bench/libbpfbench", "libbpf's side (internal/bench/libbpf/build.sh)")
+	flag.StringVar(&fl.libbpfObj, "libbpf-obj", "build/bench/hit.libbpf.bpf.o", "hit.bpf.c built against libbpf's usdt.bpf.h")
+	flag.IntVar(&fl.attachRuns, "attach-runs", 21, "timed attach/detach runs per side; the median is reported")
+	flag.IntVar(&fl.hits, "hits", 2_000_000, "probe hits per timed run")
+	flag.IntVar(&fl.rounds, "rounds", 5, "timed runs of each per-hit state, interleaved; the median is reported")
+	flag.StringVar(&fl.sections, "sections", "attach,hit,dump", "which figures: attach, hit, dump")
 	flag.Parse()
 	log.SetFlags(0)
+
+	var md strings.Builder
+	header(&md, fl)
+	if os.Geteuid() != 0 {
+		msg := "skipped: loading BPF and attaching uprobes needs root"
+		fmt.Println("attach and per-hit figures:", msg)
+		fmt.Fprintf(&md, "## Attach, detach and per-hit cost\n\n%s.\n\n", msg)
+	} else {
+		probeFigures(&md, fl)
+	}
+	if fl.has("dump") {
+		dumpFigures(&md, fl)
+	}
+	if fl.out != "" {
+		if err := os.WriteFile(fl.out, []byte(md.String()), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("wrote", fl.out)
+	}
+}
+
+func (fl flags) has(section string) bool {
+	return slices.Contains(strings.Split(fl.sections, ","), section)
+}
+
+func header(md *strings.Builder, fl flags) {
+	kernel := strings.TrimSpace(output("uname", "-r"))
+	fmt.Fprintf(md, "# Benchmarks\n\n")
+	fmt.Fprintf(md, "Written by `make bench` (`go run ./internal/bench -o BENCHMARKS.md`) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(md, "| | |\n|---|---|\n")
+	fmt.Fprintf(md, "| kernel (`uname -r`) | `%s` |\n", kernel)
+	fmt.Fprintf(md, "| CPU | %s, %d CPUs online, shared with other work while measuring: the ranges in brackets show how much a figure moves from run to run |\n", cpuModel(), runtime.NumCPU())
+	fmt.Fprintf(md, "| Go | %s |\n", runtime.Version())
+	if v, err := os.ReadFile(filepath.Join(filepath.Dir(fl.driver), "libbpf.version")); err == nil {
+		fmt.Fprintf(md, "| libbpf | %s (Debian sid's source package, built by `conformance/oracle/build.sh`) |\n", strings.TrimSpace(string(v)))
+	}
+	fmt.Fprintf(md, "\nEvery ratio against libbpf or readelf comes from the same run.\n\n")
+	fmt.Println("kernel", kernel)
+}
+
+func output(name string, args ...string) string {
+	b, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "?"
+	}
+	return string(b)
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+// probeFigures: attach/detach of 1,000 call sites, then the per-hit cost.
+func probeFigures(md *strings.Builder, fl flags) {
+	for _, f := range []string{fl.probes, fl.driver, fl.libbpfObj} {
+		if _, err := os.Stat(f); err != nil {
+			log.Fatalf("%v (make bench builds it)", err)
+		}
+	}
+	o, err := loadOurs(fl.probes)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer o.coll.Close()
+	lb := &libbpf{driver: fl.driver, obj: fl.libbpfObj, exe: fl.probes}
+	if !o.m.UsesUprobeMulti() {
+		log.Fatal("this kernel has no uprobe_multi links: the attach figures compare uprobe_multi attachments")
+	}
+
+	if fl.has("attach") {
+		attachFigures(md, fl, o, lb)
+	}
+	if fl.has("hit") {
+		hitFigures(md, fl, o, lb)
+	}
+}
+
+// attachFigures: (a) attach and detach, in three blocks per side, the
+// sides alternating.
+func attachFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
+	const blocks = 3
+	per := max(1, fl.attachRuns/blocks)
+	var oa, od, la, ld []time.Duration
+	var how string
+	for range blocks {
+		a, d, h, err := lb.attachTimes(per)
+		if err != nil {
+			log.Fatal(err)
+		}
+		la, ld, how = append(la, a...), append(ld, d...), h
+		a, d, err = o.attachTimes(per)
+		if err != nil {
+			log.Fatal(err)
+		}
+		oa, od = append(oa, a...), append(od, d...)
+	}
+	fmt.Printf("attach 1000 sites: usdtspec %v, libbpf %v; detach: usdtspec %v, libbpf %v (medians of %d)\n",
+		median(oa), median(la), median(od), median(ld), len(oa))
+	fmt.Fprintf(md, "## Attach and detach: one probe, 1,000 call sites\n\n")
+	fmt.Fprintf(md, "Probe `%s` of `%s` (built from `internal/bench/testdata/benchprobes.c`: 1,000 call sites from a macro loop, each with the argument `-8@%%rdi`), attached in every process (pid -1 for libbpf, 0 for usdt) with a BPF program that returns at once, then detached; no process of the file is running. Median of %d runs per side (%d blocks of %d, the sides alternating, each block after one untimed attach; range in brackets), wall time around the calls. Most of either time is the kernel's (registering and unregistering 1,000 uprobes, waiting for grace periods), which varies a lot from run to run on this shared machine.\n\n",
+		sitesProbe, fl.probes, len(oa), blocks, per)
+	rng := func(d []time.Duration) string {
+		return fmt.Sprintf("%.1f–%.1f", float64(slices.Min(d))/1e6, float64(slices.Max(d))/1e6)
+	}
+	fmt.Fprintf(md, "| | attach | detach | how |\n|---|---:|---:|---|\n")
+	fmt.Fprintf(md, "| usdtspec: `usdt.Manager.Attach`, `Link.Close` | %s (%s) | %s (%s) | uprobe_multi, 1 link, 1000 call sites |\n", ms(median(oa)), rng(oa), ms(median(od)), rng(od))
+	fmt.Fprintf(md, "| libbpf: `bpf_program__attach_usdt`, `bpf_link__destroy` | %s (%s) | %s (%s) | %s |\n", ms(median(la)), rng(la), ms(median(ld)), rng(ld), how)
+	fmt.Fprintf(md, "| libbpf / usdtspec | %.2fx | %.2fx | |\n\n", float64(median(la))/float64(median(oa)), float64(median(ld))/float64(median(od)))
+	fmt.Fprintf(md, "Both attach times include reading the ELF file's notes and computing the specs. Commands: `go run ./internal/bench` (usdtspec's side, in process); `%s attach %s %s bench sites %d` (libbpf's side, each block; the first run is the untimed one).\n\n",
+		fl.driver, fl.libbpfObj, fl.probes, per+1)
+
+}
+
+// hitFigures: (b) the per-hit cost of bench:args12 in each state: first
+// wall time per hit, then, with the kernel's BPF statistics on, the
+// programs' own run time per hit.
+func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
+	t, err := startTarget(fl.probes)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer t.stop()
+	states := []struct {
+		name string
+		run  func() (hitResult, error)
+	}{
+		{"none", func() (hitResult, error) {
+			d, err := t.fire("args12", fl.hits, args12Value)
+			return hitResult{wall: float64(d) / float64(fl.hits)}, err
+		}},
+		{"usdtspec empty", func() (hitResult, error) { return o.hit(t, o.empty, fl.hits) }},
+		{"usdtspec decode", func() (hitResult, error) { return o.hit(t, o.decode, fl.hits) }},
+		{"libbpf empty", func() (hitResult, error) { return lb.hit(t, "empty", fl.hits) }},
+		{"libbpf decode", func() (hitResult, error) { return lb.hit(t, "decode12", fl.hits) }},
+	}
+	// Warm the target up (page faults, frequency) before the timed rounds.
+	if _, err := t.fire("args12", fl.hits/4, args12Value); err != nil {
+		log.Fatal(err)
+	}
+	run := func(pass string, rounds int, skipNone bool) map[string][]hitResult {
+		got := map[string][]hitResult{}
+		for r := range rounds {
+			for _, s := range states {
+				if skipNone && s.name == "none" {
+					continue
+				}
+				res, err := s.run()
+				if err != nil {
+					log.Fatalf("%s: %v", s.name, err)
+				}
+				got[s.name] = append(got[s.name], res)
+				fmt.Printf("%s round %d: %-16s %7.1f ns/hit wall, %6.1f ns/run in BPF\n", pass, r+1, s.name, res.wall, res.prog)
+			}
+		}
+		return got
+	}
+	wall := run("wall", fl.rounds, false)
+	// BPF_ENABLE_STATS: the kernel times every program run while the
+	// returned fd is open (which costs a little per run, hence a pass
+	// of its own).
+	const bpfStatsRunTime = 0 // BPF_STATS_RUN_TIME
+	statsFD, err := ebpf.EnableStats(bpfStatsRunTime)
+	if err != nil {
+		log.Fatalf("BPF_ENABLE_STATS: %v", err)
+	}
+	prog := run("stats", fl.rounds, true)
+	statsFD.Close()
+
+	pick := func(got map[string][]hitResult, name string, f func(hitResult) float64) []float64 {
+		var v []float64
+		for _, r := range got[name] {
+			v = append(v, f(r))
+		}
+		return v
+	}
+	wallOf := func(r hitResult) float64 { return r.wall }
+	progOf := func(r hitResult) float64 { return r.prog }
+	med := func(v []float64) float64 {
+		s := slices.Clone(v)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	cell := func(got map[string][]hitResult, name string, f func(hitResult) float64, prec int) string {
+		v := pick(got, name, f)
+		return fmt.Sprintf("%.*f (%.*f–%.*f)", prec, med(v), prec, slices.Min(v), prec, slices.Max(v))
+	}
+	// The overhead per argument pairs each round's decode run with the
+	// empty run just before it, then takes the median over the rounds:
+	// the machine's drift between rounds moves both alike.
+	perArg := func(got map[string][]hitResult, side string, f func(hitResult) float64) float64 {
+		dec, emp := pick(got, side+" decode", f), pick(got, side+" empty", f)
+		var d []float64
+		for r := range dec {
+			d = append(d, (dec[r]-emp[r])/12)
+		}
+		return med(d)
+	}
+	oArg, lArg := perArg(wall, "usdtspec", wallOf), perArg(wall, "libbpf", wallOf)
+	oProg, lProg := perArg(prog, "usdtspec", progOf), perArg(prog, "libbpf", progOf)
+
+	fmt.Fprintf(md, "## Per hit: a 12-argument probe\n\n")
+	fmt.Fprintf(md, "Probe `%s` of the same program: one call site with 12 arguments (`v`, `v+1`, …, `v+11`; gcc puts all 12 in registers: `-8@%%rdi -8@%%rax … -8@%%r12`), fired %d times in a loop by the program itself, which times the loop (`CLOCK_MONOTONIC`); ns per hit include the call of the noinline function around the probe. The uprobe is attached to that process only (its pid, both sides), through uprobe_multi. The BPF programs are `internal/bench/hit.bpf.c`, compiled twice: `empty` returns at once; `decode12` is `BPF_USDT(decode12, a0, …, a11)`, which fetches the 12 arguments as `bpf_usdt_arg` does, and stores the 12 values and a hit count in a global (libbpf's `BPF_USDT` calls its `bpf_usdt_arg` subprogram 12 times, each finding the spec again and reading the register with `bpf_probe_read_kernel`; usdtspec's looks the spec up once and inlines 12 fetches, each loading the register straight from the context). Once built against usdtspec's `bpf/usdt.bpf.h` (bpf2go, `internal/bench/hit_bpfel.o`, loaded and attached through the `usdt` package), once against libbpf 1.7's own `usdt.bpf.h` (`%s`, loaded and attached by libbpf in `%s hit`). After each run the bench checks that every hit decoded all 12 arguments right.\n\n",
+		args12Probe, fl.hits, fl.libbpfObj, fl.driver)
+	fmt.Fprintf(md, "Two passes of %d rounds, the states interleaved in the order of the tables; medians, range in brackets. The overhead per argument is the median over the rounds of (decode − empty) / 12, each decode run paired with the empty run just before it.\n\n", fl.rounds)
+	fmt.Fprintf(md, "**Wall time per hit** (what the traced program pays), kernel BPF statistics off:\n\n")
+	fmt.Fprintf(md, "| ns per hit | usdtspec | libbpf 1.7 |\n|---|---:|---:|\n")
+	fmt.Fprintf(md, "| nothing attached | %s | %s |\n", cell(wall, "none", wallOf, 1), cell(wall, "none", wallOf, 1))
+	fmt.Fprintf(md, "| empty BPF program | %s | %s |\n", cell(wall, "usdtspec empty", wallOf, 0), cell(wall, "libbpf empty", wallOf, 0))
+	fmt.Fprintf(md, "| 12 arguments decoded | %s | %s |\n", cell(wall, "usdtspec decode", wallOf, 0), cell(wall, "libbpf decode", wallOf, 0))
+	fmt.Fprintf(md, "| decode overhead per argument: (decode − empty) / 12 | **%.1f** | **%.1f** |\n\n", oArg, lArg)
+	fmt.Fprintf(md, "**BPF program run time per hit** (the kernel's own count, `BPF_ENABLE_STATS`: `run_time_ns / run_cnt` of each program; the uprobe's trap and return are outside it, so most of the machine's noise is too; the empty program's figure is mostly the statistics' own clock reads):\n\n")
+	fmt.Fprintf(md, "| ns per run | usdtspec | libbpf 1.7 |\n|---|---:|---:|\n")
+	fmt.Fprintf(md, "| empty BPF program | %s | %s |\n", cell(prog, "usdtspec empty", progOf, 1), cell(prog, "libbpf empty", progOf, 1))
+	fmt.Fprintf(md, "| 12 arguments decoded | %s | %s |\n", cell(prog, "usdtspec decode", progOf, 1), cell(prog, "libbpf decode", progOf, 1))
+	fmt.Fprintf(md, "| decode overhead per argument: (decode − empty) / 12 | **%.1f** | **%.1f** |\n\n", oProg, lProg)
+	verdict := func(o, l float64) string {
+		switch {
+		case o <= 0:
+			return "usdtspec's overhead is below what this run resolves"
+		case l/o >= 10:
+			return fmt.Sprintf("libbpf's overhead per argument is **%.1fx** usdtspec's: met", l/o)
+		default:
+			return fmt.Sprintf("libbpf's overhead per argument is **%.1fx** usdtspec's (usdtspec's is %.0f%% of libbpf's): **not met**", l/o, 100*o/l)
+		}
+	}
+	fmt.Fprintf(md, "Target of issue 6: usdtspec's decode overhead at most a tenth of libbpf's. Wall time: %s. BPF run time: %s.\n\n", verdict(oArg, lArg), verdict(oProg, lProg))
+	fmt.Fprintf(md, "Commands: `go run ./internal/bench` (the target, usdtspec's side in process); `%s hit %s PROGRAM %s bench args12 PID` (libbpf's side, one process per run); the target reads `args12 %d %d` on stdin and prints the loop's ns.\n\n",
+		fl.driver, fl.libbpfObj, fl.probes, fl.hits, args12Value)
+	fmt.Printf("per argument (ns): wall usdtspec %.1f libbpf %.1f (%.2fx); BPF run time usdtspec %.1f libbpf %.1f (%.2fx)\n",
+		oArg, lArg, lArg/oArg, oProg, lProg, lProg/oProg)
+}
+
+// dumpFigures times `usdtspec dump` against `readelf -n --wide`.
+func dumpFigures(md *strings.Builder, fl flags) {
 	if _, err := exec.LookPath("readelf"); err != nil {
 		log.Fatal("readelf (binutils) is needed as the peer")
 	}
 	if _, err := os.Stat("/usr/bin/time"); err != nil {
 		log.Fatal("GNU time (/usr/bin/time, Debian package time) is needed to measure peak RSS")
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	if err := os.MkdirAll(fl.dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
 	var files []string
 	for _, n := range []int{100_000, 1_000_000} {
-		p := filepath.Join(*dir, fmt.Sprintf("synthetic-%d.elf", n))
+		p := filepath.Join(fl.dir, fmt.Sprintf("synthetic-%d.elf", n))
 		if err := os.WriteFile(p, synthetic(n), 0o644); err != nil {
 			log.Fatal(err)
 		}
@@ -50,6 +333,9 @@ func main() {
 	}
 	files = append(files, corpusFiles(os.Getenv("CORPUS_DIR"))...)
 
+	fmt.Fprintf(md, "## `usdtspec dump` against `readelf -n --wide`\n\n")
+	fmt.Fprintf(md, "Each file dumped with `%s dump FILE` and with `readelf -n --wide FILE`, output to /dev/null, under GNU time for the peak RSS; median wall time of %d runs each. The synthetic files (x86-64, every operand kind) are written by the bench; corpus files (the largest and the one with the most probes under `$CORPUS_DIR`, see `make corpus`) are used when there.\n\n", fl.tool, fl.runs)
+	fmt.Fprintf(md, "| file | MB | probes | usdtspec | readelf | readelf / usdtspec | usdtspec RSS | readelf RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Printf("%-58s %9s %7s %12s %12s %7s %12s %12s\n", "file", "MB", "probes", "usdtspec", "readelf", "ratio", "usdtspec RSS", "readelf RSS")
 	for _, f := range files {
 		st, err := os.Stat(f)
@@ -60,12 +346,15 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		ours, rss := timeCmd(*runs, *tool, "dump", f)
-		peer, peerRSS := timeCmd(*runs, "readelf", "-n", "--wide", f)
+		ours, rss := timeCmd(fl.runs, fl.tool, "dump", f)
+		peer, peerRSS := timeCmd(fl.runs, "readelf", "-n", "--wide", f)
 		fmt.Printf("%-58s %9.1f %7d %12v %12v %6.2fx %9.1f MB %9.1f MB\n", shorten(f), float64(st.Size())/1e6, len(cf.Probes),
 			ours.Round(time.Microsecond), peer.Round(time.Microsecond), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
+		fmt.Fprintf(md, "| `%s` | %.1f | %d | %s | %s | %.2fx | %.1f MB | %.1f MB |\n", shorten(f), float64(st.Size())/1e6, len(cf.Probes),
+			ms(ours), ms(peer), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
 	}
-	fmt.Println("ratio = readelf time / usdtspec time (above 1: usdtspec is faster); medians of", *runs, "runs, output to /dev/null")
+	fmt.Println("ratio = readelf time / usdtspec time (above 1: usdtspec is faster); medians of", fl.runs, "runs, output to /dev/null")
+	fmt.Fprintf(md, "\nAbove 1, usdtspec is faster.\n")
 }
 
 // timeCmd runs a command n times with stdout to /dev/null and returns the

@@ -45,6 +45,7 @@ const (
 	countMapCounts            = "counts"
 	countMapLast              = "last"
 	countProgCount            = "count"
+	countVarUsdtspecCtxSize   = "__usdtspec_ctx_size"
 	countVarUsdtspecHasCookie = "__usdtspec_has_cookie"
 	countVarUsdtspecIpOffset  = "__usdtspec_ip_offset"
 )
@@ -108,6 +109,7 @@ type countMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type countVariableSpecs struct {
+	UsdtspecCtxSize   *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecHasCookie *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
 	UsdtspecIpOffset  *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
 }
@@ -151,6 +153,7 @@ func (m *countMaps) Close() error {
 //
 // It can be passed to loadCountObjects or ebpf.CollectionSpec.LoadAndAssign.
 type countVariables struct {
+	UsdtspecCtxSize   *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecHasCookie *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
 	UsdtspecIpOffset  *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
 }
