@@ -58,6 +58,14 @@ func decodeSite(code []byte, mode int) arch.Site {
 	if s, ok := sites.lookup(key, mode); ok {
 		return s
 	}
+	// Any other site: by the whole window, which repeats where the code
+	// around call sites does (generated code, zero-filled test files).
+	window := key == nil
+	if window {
+		if s, ok := sites.lookup(code, mode); ok {
+			return s
+		}
+	}
 	inst, err := x86asm.Decode(code, mode)
 	// x86asm gives Op 0 (printed "prefix(0x..)") rather than an error for
 	// some truncated or invalid sequences.
@@ -79,7 +87,10 @@ func decodeSite(code []byte, mode int) arch.Site {
 		// The long nop starts after the one-byte nop.
 		s.Combo, s.Shift = combo, 1
 	}
-	sites.add(s, mode)
+	sites.add(string(s.Bytes), s, mode)
+	if window {
+		sites.add(string(code), s, mode)
+	}
 	return s
 }
 
@@ -108,7 +119,7 @@ func (c *siteCache) lookup(key []byte, mode int) (arch.Site, bool) {
 	return s, ok
 }
 
-func (c *siteCache) add(s arch.Site, mode int) {
+func (c *siteCache) add(key string, s arch.Site, mode int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i := cacheIndex(mode)
@@ -116,7 +127,7 @@ func (c *siteCache) add(s arch.Site, mode int) {
 		c.m[i] = map[string]arch.Site{}
 	}
 	if len(c.m[i]) < siteCacheMax {
-		c.m[i][string(s.Bytes)] = s
+		c.m[i][key] = s
 	}
 }
 
