@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 
 	"github.com/usdtspec/usdtspec/arch"
 )
@@ -57,9 +58,10 @@ type Probe struct {
 	// Site is the instruction at the call site, for architectures with
 	// a decoder (arch.Arch.DecodeSite); its Err, wrapping
 	// ErrSiteUnreadable or arch.ErrInstruction, does not stop the call
-	// site. Empty when the pc is in no executable segment (see Err).
-	// Call sites may share its Bytes: treat them as read-only.
-	Site arch.Site
+	// site. Empty (never nil) when there is no decoder or the pc is in no
+	// executable segment (see Err). Call sites with the same code share
+	// one Site, so a file of a million call sites holds a few: read-only.
+	Site *arch.Site
 }
 
 // Argument is one compiled argument, or the reason it did not compile.
@@ -159,6 +161,7 @@ func Read(r io.ReaderAt) (*File, error) {
 		if p.Err == nil && f.Arch != nil && f.Arch.CheckSite != nil {
 			p.Err = f.Arch.CheckSite(p.PC, syms.code())
 		}
+		p.Site = &noSite
 		if f.Arch != nil && f.Arch.DecodeSite != nil {
 			p.Site = code.site(f.Arch, loads, p.PC)
 		}
@@ -196,13 +199,50 @@ type codeReader struct {
 	r      io.ReaderAt
 	window []byte
 	start  uint64 // file offset of window[0]
+	// shared holds one Site per distinct decoded instruction: the
+	// decoder returns values, and call sites repeat the same few.
+	shared map[siteKey]*arch.Site
 }
+
+// siteKey identifies a decoded Site by its bytes' backing array, not
+// their content: amd64's decoder hands out the same Bytes for the same
+// instruction, so this costs no copy per call site; a decoder that does
+// not would only share less.
+type siteKey struct {
+	insn, combo string
+	bytes       *byte
+	n           int
+	shift       uint64
+}
+
+// noSite is the Site of call sites without a decoded instruction.
+var noSite arch.Site
 
 const codeWindow = 4096
 
 // site decodes the code at pc with a's decoder: arch.MaxSiteBytes, or
 // what is left of the pc's executable segment in the file.
-func (c *codeReader) site(a *arch.Arch, segs []segment, pc uint64) arch.Site {
+func (c *codeReader) site(a *arch.Arch, segs []segment, pc uint64) *arch.Site {
+	s := c.decode(a, segs, pc)
+	if s.Err != nil {
+		failed := new(arch.Site)
+		*failed = s
+		return failed
+	}
+	k := siteKey{s.Insn, s.Combo, unsafe.SliceData(s.Bytes), len(s.Bytes), s.Shift}
+	if shared, ok := c.shared[k]; ok {
+		return shared
+	}
+	if c.shared == nil {
+		c.shared = map[siteKey]*arch.Site{}
+	}
+	shared := new(arch.Site)
+	*shared = s
+	c.shared[k] = shared
+	return shared
+}
+
+func (c *codeReader) decode(a *arch.Arch, segs []segment, pc uint64) arch.Site {
 	var seg *segment
 	for i := range segs {
 		if s := &segs[i]; s.exec && pc >= s.vaddr && pc-s.vaddr < s.memsz {

@@ -44,7 +44,7 @@ var (
 func sitesOf(f *File) []arch.Site {
 	var out []arch.Site
 	for _, p := range f.Probes {
-		out = append(out, p.Site)
+		out = append(out, *p.Site)
 	}
 	return out
 }

@@ -47,7 +47,7 @@ func TestAttachPoint(t *testing.T) {
 		{"unreadable site", arch.Site{Err: compiler.ErrSiteUnreadable}, "nop+nop5", 0, args},
 	}
 	for _, tt := range tests {
-		p := compiler.Probe{PC: 0x1336, Site: tt.site, Arguments: args}
+		p := compiler.Probe{PC: 0x1336, Site: &tt.site, Arguments: args}
 		shift, got := attachPoint(&p, tt.optimized)
 		if shift != tt.wantShift {
 			t.Errorf("%s: shift %d, want %d", tt.name, shift, tt.wantShift)
@@ -144,7 +144,7 @@ func TestAttachNopCombos(t *testing.T) {
 	}
 	sites := map[string]arch.Site{}
 	for _, p := range f.Probes {
-		sites[p.Name] = p.Site
+		sites[p.Name] = *p.Site
 	}
 	// The committed binary is what the test is about.
 	for form, combo := range map[string]string{"plain": "", "nop5": "nop+nop5", "nop10": "nop+nop10"} {

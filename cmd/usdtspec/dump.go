@@ -291,7 +291,7 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 			b = appendHexField(b, " (offset ", p.SemaphoreOffset)
 			b = append(b, ')')
 		}
-		b = appendSite(b, &p.Site)
+		b = appendSite(b, p.Site)
 		b = append(b, "\n    args: "...)
 		b = append(b, p.Args...)
 		b = append(b, '\n')
