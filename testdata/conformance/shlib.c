@@ -37,6 +37,7 @@ int main(int argc, char **argv)
 	total = shlib_plain((int)n, v, n - 1);
 	y = shlib_guarded(&rec, total);
 	y += shlib_guarded(&rec, -n);
+	shlib_got();
 
 	STAP_PROBE2(shlib_main, end, total, y);
 	emit_begin("shlib_main:end");

@@ -20,4 +20,10 @@ long shlib_plain(int n, const long *v, long i);
  * shlib:guarded, shlib:guarded_zero. */
 long shlib_guarded(const struct shlib_rec *r, long x);
 
+/* A global reached through the GOT (libshlib_got.c): shlib:got_address,
+ * shlib:got_value. */
+extern int shlib_global;
+int *shlib_global_address(void);
+void shlib_got(void);
+
 #endif
