@@ -411,3 +411,34 @@ func cmpOr(v, fallback int) int {
 	}
 	return fallback
 }
+
+// SDTHeaders finds systemtap-sdt-dev's sys/sdt.h and copies it, with
+// sys/sdt-config.h, into an include directory: cross compilers do not
+// search /usr/include.
+func SDTHeaders(t *testing.T) string {
+	t.Helper()
+	var dir string
+	for _, pat := range []string{"/usr/include/sys/sdt.h", "/usr/include/*/sys/sdt.h"} {
+		if m, _ := filepath.Glob(pat); len(m) > 0 {
+			dir = filepath.Dir(m[0])
+			break
+		}
+	}
+	if dir == "" {
+		t.Skip("sys/sdt.h not found (install systemtap-sdt-dev)")
+	}
+	inc := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(inc, "sys"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"sdt.h", "sdt-config.h"} {
+		b, err := os.ReadFile(filepath.Join(dir, h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(inc, "sys", h), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return inc
+}

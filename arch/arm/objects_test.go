@@ -3,7 +3,6 @@ package arm_test
 import (
 	"debug/elf"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -12,39 +11,9 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/archtest"
 	"github.com/usdtspec/usdtspec/compiler"
 )
-
-// sdtHeaders finds systemtap-sdt-dev's sys/sdt.h and copies it, with
-// sys/sdt-config.h, into an include directory: cross compilers do not
-// search /usr/include.
-func sdtHeaders(t *testing.T) string {
-	t.Helper()
-	var dir string
-	for _, pat := range []string{"/usr/include/sys/sdt.h", "/usr/include/*/sys/sdt.h"} {
-		if m, _ := filepath.Glob(pat); len(m) > 0 {
-			dir = filepath.Dir(m[0])
-			break
-		}
-	}
-	if dir == "" {
-		t.Skip("sys/sdt.h not found (install systemtap-sdt-dev)")
-	}
-	inc := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(inc, "sys"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []string{"sdt.h", "sdt-config.h"} {
-		b, err := os.ReadFile(filepath.Join(dir, h))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(inc, "sys", h), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return inc
-}
 
 // build is one way of compiling the probe test sources.
 type build struct {
@@ -166,7 +135,7 @@ func decode(op string) (arch.Operand, shape) {
 // symbol's address must not compile to anything but a constant naming it
 // (with the symbol's address added) or an error.
 func TestCompilerOutput(t *testing.T) {
-	inc := sdtHeaders(t)
+	inc := archtest.SDTHeaders(t)
 	src := filepath.Join("..", "..", "testdata", "src")
 	for _, b := range builds {
 		t.Run(b.name, func(t *testing.T) {

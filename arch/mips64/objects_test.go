@@ -3,7 +3,6 @@ package mips64_test
 import (
 	"debug/elf"
 	"encoding/binary"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -12,39 +11,9 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/archtest"
 	"github.com/usdtspec/usdtspec/compiler"
 )
-
-// sdtHeaders finds systemtap-sdt-dev's sys/sdt.h and copies it, with
-// sys/sdt-config.h, into an include directory: cross compilers do not
-// search /usr/include.
-func sdtHeaders(t *testing.T) string {
-	t.Helper()
-	var dir string
-	for _, pat := range []string{"/usr/include/sys/sdt.h", "/usr/include/*/sys/sdt.h"} {
-		if m, _ := filepath.Glob(pat); len(m) > 0 {
-			dir = filepath.Dir(m[0])
-			break
-		}
-	}
-	if dir == "" {
-		t.Skip("sys/sdt.h not found (install systemtap-sdt-dev)")
-	}
-	inc := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(inc, "sys"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []string{"sdt.h", "sdt-config.h"} {
-		b, err := os.ReadFile(filepath.Join(dir, h))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(inc, "sys", h), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return inc
-}
 
 // build is one way of compiling the probe test sources.
 type build struct {
@@ -128,7 +97,7 @@ func decode(op string) (arch.Operand, bool) {
 // (which must pick mips64 by e_machine and class), and requires every
 // argument to compile to what an independent decoding of its text says.
 func TestCompilerOutput(t *testing.T) {
-	inc := sdtHeaders(t)
+	inc := archtest.SDTHeaders(t)
 	src := filepath.Join("..", "..", "testdata", "src")
 	for _, b := range builds {
 		t.Run(b.name, func(t *testing.T) {
