@@ -129,9 +129,11 @@ fuzz:
 	  done; \
 	done
 
-# Fetch the part of the Debian corpus for the supported architectures into $(CORPUS_DIR).
+# Fetch the part of the Debian corpus for the supported architectures into $(CORPUS_DIR),
+# then the debug files of its stripped libc (libc6-dbg, same version).
 corpus:
 	ARCHES="amd64 i386 arm64 armhf s390x riscv64 ppc64el loong64" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
+	bash testdata/corpus-debug.sh
 
 # BENCHMARKS.md: attach/detach of 1,000 call sites and the per-hit cost of
 # a 12-argument probe against libbpf 1.7 (root; libbpf as the oracle builds

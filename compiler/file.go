@@ -36,6 +36,10 @@ type File struct {
 	// NoteErrors are the notes that could not be read (*NoteError);
 	// the other notes are in Probes.
 	NoteErrors []error
+	// DebugFile is the separate debug file whose symbol table resolved
+	// the operands' symbols, for a stripped file (see [Options]); ""
+	// when none was needed or found.
+	DebugFile string
 }
 
 // Probe is one call site.
@@ -86,14 +90,17 @@ func (e *ArgError) Error() string {
 
 func (e *ArgError) Unwrap() error { return e.Err }
 
-// Open reads the probes of the ELF file at path.
-func Open(path string) (*File, error) {
+// Open reads the probes of the ELF file at path, with default [Options].
+func Open(path string) (*File, error) { return OpenWithOptions(path, nil) }
+
+// OpenWithOptions reads the probes of the ELF file at path.
+func OpenWithOptions(path string, opts *Options) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	file, err := Read(f)
+	file, err := read(f, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -101,10 +108,17 @@ func Open(path string) (*File, error) {
 	return file, nil
 }
 
-// Read reads the probes of an ELF file. The error is non-nil only when r
-// is not a readable ELF file (wrapping [ErrNotELF]); problems with single
-// notes, call sites or arguments are recorded in the File.
-func Read(r io.ReaderAt) (*File, error) {
+// Read reads the probes of an ELF file, with default [Options]. The
+// error is non-nil only when r is not a readable ELF file (wrapping
+// [ErrNotELF]); problems with single notes, call sites or arguments are
+// recorded in the File.
+func Read(r io.ReaderAt) (*File, error) { return read(r, "", nil) }
+
+// ReadWithOptions is [Read] with options. Without a path, a
+// .gnu_debuglink is looked for only in opts.DebugDirs.
+func ReadWithOptions(r io.ReaderAt, opts *Options) (*File, error) { return read(r, "", opts) }
+
+func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
 	ef, err := elf.NewFile(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
@@ -136,7 +150,7 @@ func Read(r io.ReaderAt) (*File, error) {
 	// per function): each distinct string is compiled once and its
 	// arguments shared, read-only, by every call site that has it.
 	compiled := map[string][]Argument{}
-	syms := &symbols{ef: ef}
+	syms := &symbols{ef: ef, path: path, dirs: opts.debugDirs()}
 	f.Probes = make([]Probe, 0, countNotes(data, ef.ByteOrder, int(sec.Addralign)))
 	f.NoteErrors = parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), func(n rawNote) bool {
 		p := Probe{
@@ -174,6 +188,7 @@ func Read(r io.ReaderAt) (*File, error) {
 		f.Probes = append(f.Probes, p)
 		return true
 	})
+	f.DebugFile = syms.debugPath
 	return f, nil
 }
 

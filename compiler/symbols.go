@@ -2,8 +2,10 @@ package compiler
 
 import (
 	"debug/elf"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
 )
@@ -27,7 +29,16 @@ var (
 // symbols resolves operand symbols of one ELF file; it reads the tables
 // on first use.
 type symbols struct {
-	ef      *elf.File
+	ef   *elf.File
+	path string   // the file's path, for its .gnu_debuglink; "" when unknown
+	dirs []string // where separate debug files are looked for
+
+	tablesRead bool
+	symtab     []elf.Symbol   // .symtab, or the separate debug file's
+	symtabSecs []*elf.Section // the section headers symtab's indexes refer to
+	dynsym     []elf.Symbol
+	debugPath  string // the separate debug file symtab came from, if any
+
 	loaded  bool
 	hasTab  bool
 	addrs   map[string][]uint64 // defined symbols by name, distinct addresses
@@ -36,11 +47,35 @@ type symbols struct {
 	list    []elf.Symbol        // all, when asked for
 }
 
+// tables reads .symtab and .dynsym once. A file without .symtab gets
+// the one of its separate debug file, when one is found (see
+// [Options].DebugDirs).
+func (s *symbols) tables() {
+	if s.tablesRead {
+		return
+	}
+	s.tablesRead = true
+	s.dynsym, _ = s.ef.DynamicSymbols()
+	if st, err := s.ef.Symbols(); err == nil {
+		s.symtab, s.symtabSecs = st, s.ef.Sections
+		return
+	}
+	dbg, path := openDebugFile(s.ef, s.path, s.dirs)
+	if dbg == nil {
+		return
+	}
+	defer dbg.Close()
+	if st, err := dbg.Symbols(); err == nil {
+		s.symtab, s.symtabSecs, s.debugPath = st, dbg.Sections, path
+	}
+}
+
 func (s *symbols) load() {
 	if s.loaded {
 		return
 	}
 	s.loaded = true
+	s.tables()
 	s.addrs = map[string][]uint64{}
 	add := func(syms []elf.Symbol) {
 		for _, sym := range syms {
@@ -60,11 +95,11 @@ func (s *symbols) load() {
 			}
 		}
 	}
-	if syms, err := s.ef.Symbols(); err == nil {
+	if s.symtab != nil {
 		s.hasTab = true
-		add(syms)
+		add(s.symtab)
 	}
-	dyn, _ := s.ef.DynamicSymbols()
+	dyn := s.dynsym
 	add(dyn)
 	// The GOT base that @GOTOFF is relative to: the symbol the linker
 	// defines there; else DT_PLTGOT, which holds the same address and
@@ -109,17 +144,43 @@ func (s *symbols) load() {
 // sections, whose addresses can fall among the code's.
 func (s *symbols) code() []elf.Symbol {
 	if s.list == nil {
-		st, _ := s.ef.Symbols()
-		dyn, _ := s.ef.DynamicSymbols()
+		s.tables()
 		s.list = []elf.Symbol{}
-		for _, sym := range append(st, dyn...) {
-			i := int(sym.Section)
-			if sym.Section < elf.SHN_LORESERVE && i < len(s.ef.Sections) && s.ef.Sections[i].Flags&elf.SHF_EXECINSTR != 0 {
-				s.list = append(s.list, sym)
+		keep := func(syms []elf.Symbol, secs []*elf.Section) {
+			for _, sym := range syms {
+				i := int(sym.Section)
+				if sym.Section < elf.SHN_LORESERVE && i < len(secs) && secs[i].Flags&elf.SHF_EXECINSTR != 0 {
+					s.list = append(s.list, sym)
+				}
 			}
 		}
+		keep(s.symtab, s.symtabSecs)
+		keep(s.dynsym, s.ef.Sections)
 	}
 	return s.list
+}
+
+// noDebugFile says which separate debug file was looked for, and where.
+func (s *symbols) noDebugFile() string {
+	in := " in " + strings.Join(s.dirs, ", ")
+	if len(s.dirs) == 0 {
+		in = " (no debug folders given)"
+	}
+	var looked []string
+	if id := buildID(s.ef); len(id) > 0 {
+		looked = append(looked, "no debug file of build-id "+hex.EncodeToString(id)+in)
+	}
+	if name, _, ok := debugLink(s.ef); ok {
+		where := in
+		if s.path != "" {
+			where = " next to it" + strings.Replace(in, " in ", " or in ", 1)
+		}
+		looked = append(looked, "no debug file "+name+" (.gnu_debuglink) with its CRC32"+where)
+	}
+	if looked == nil {
+		return "no build-id or .gnu_debuglink to find a debug file by"
+	}
+	return strings.Join(looked, ", and ")
 }
 
 // resolve makes a symbolic operand concrete for the call site at pc.
@@ -139,7 +200,9 @@ func (s *symbols) resolve(a *arch.Arg, pc uint64, fileType elf.Type) (uint64, er
 		case len(addrs) > 1:
 			return 0, fmt.Errorf("%w: %w: %s has %d addresses", arch.ErrSymbolic, ErrSymbolAmbiguous, a.Symbol, len(addrs))
 		case len(addrs) == 0 && !s.hasTab:
-			return 0, fmt.Errorf("%w: %w: %s (the file has no .symtab: stripped?)", arch.ErrSymbolic, ErrSymbolNotFound, a.Symbol)
+			return 0, fmt.Errorf("%w: %w: %s (stripped: no .symtab, and %s)", arch.ErrSymbolic, ErrSymbolNotFound, a.Symbol, s.noDebugFile())
+		case len(addrs) == 0 && s.debugPath != "":
+			return 0, fmt.Errorf("%w: %w: %s (in neither the file nor its debug file %s)", arch.ErrSymbolic, ErrSymbolNotFound, a.Symbol, s.debugPath)
 		case len(addrs) == 0:
 			return 0, fmt.Errorf("%w: %w: %s", arch.ErrSymbolic, ErrSymbolNotFound, a.Symbol)
 		}

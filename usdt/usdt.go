@@ -89,6 +89,10 @@ type Config struct {
 	// change what the traced program computes; turn this on only for
 	// binaries known not to use the red zone at their probes.
 	OptimizeUprobes bool
+	// DebugDirs are the folders of separate debug files, for stripped
+	// targets whose operands name local symbols; nil means
+	// /usr/lib/debug (see compiler.Options).
+	DebugDirs []string
 }
 
 // Manager owns the spec ids of one loaded collection.
@@ -225,7 +229,7 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
 	if err := compiler.CheckProbePattern(t.Probe); err != nil {
 		return nil, nil, fmt.Errorf("usdt: %w", err)
 	}
-	f, err := compiler.Open(t.Path)
+	f, err := compiler.OpenWithOptions(t.Path, &compiler.Options{DebugDirs: m.cfg.DebugDirs})
 	if err != nil {
 		return nil, nil, fmt.Errorf("usdt: %w", err)
 	}

@@ -19,6 +19,7 @@ type dumpOptions struct {
 	json   bool
 	probe  string // "provider:name", each part a path.Match pattern
 	layout compiler.Layout
+	read   compiler.Options
 }
 
 func dump(args []string, stdout, stderr io.Writer) int {
@@ -29,6 +30,10 @@ func dump(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.json, "json", false, "print one JSON document")
 	fs.StringVar(&opts.probe, "probe", "", "only call sites of PROVIDER:NAME (glob patterns allowed)")
 	fs.StringVar(&layoutName, "spec-layout", layoutName, "libbpf spec layout: v1.7 or v1.6")
+	fs.Func("debug-dir", "a folder of separate debug files (repeatable; default /usr/lib/debug)", func(dir string) error {
+		opts.read.DebugDirs = append(opts.read.DebugDirs, dir)
+		return nil
+	})
 	// Flags may come before or after the files.
 	var files []string
 	for {
@@ -61,7 +66,7 @@ func dump(args []string, stdout, stderr io.Writer) int {
 	status := exitOK
 	doc := jsonDoc{Files: []jsonFile{}}
 	for _, name := range files {
-		f, err := compiler.Open(name)
+		f, err := compiler.OpenWithOptions(name, &opts.read)
 		if err != nil {
 			fmt.Fprintf(stderr, "usdtspec: %v\n", err)
 			status = exitFailure
@@ -143,6 +148,7 @@ type jsonFile struct {
 	ByteOrder  string      `json:"byte_order"`
 	Type       string      `json:"type"`
 	SpecLayout string      `json:"spec_layout"`
+	DebugFile  string      `json:"debug_file,omitempty"`
 	Probes     []jsonProbe `json:"probes"`
 	NoteErrors []string    `json:"note_errors"`
 }
@@ -192,6 +198,7 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 		ByteOrder:  byteOrderName(f),
 		Type:       strings.TrimPrefix(f.Type.String(), "ET_"),
 		SpecLayout: o.layout.Name,
+		DebugFile:  f.DebugFile,
 		Probes:     []jsonProbe{},
 		NoteErrors: []string{},
 	}
@@ -269,6 +276,9 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 	}
 	fmt.Fprintf(w, "%s: %s ELF%d %s-endian %s, %d call sites\n",
 		f.Path, machineName(f), classBits(f), byteOrderName(f), strings.TrimPrefix(f.Type.String(), "ET_"), n)
+	if f.DebugFile != "" {
+		fmt.Fprintf(w, "  symbols from debug file %s\n", f.DebugFile)
+	}
 	for _, ne := range f.NoteErrors {
 		fmt.Fprintf(w, "  error: %v\n", ne)
 	}

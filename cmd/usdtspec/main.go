@@ -1,7 +1,7 @@
 // Command usdtspec lists the USDT probes of ELF files and the
 // libbpf-compatible specs their arguments compile to.
 //
-//	usdtspec dump [--json] [--probe PROVIDER:NAME] [--spec-layout v1.7|v1.6] FILE...
+//	usdtspec dump [--json] [--probe PROVIDER:NAME] [--spec-layout v1.7|v1.6] [--debug-dir DIR]... FILE...
 //	usdtspec conform [--json] EXECUTABLE [LIBRARY...] | --cases LIST
 package main
 
@@ -16,7 +16,7 @@ import (
 const usage = `usage: usdtspec <command> [arguments]
 
 commands:
-  dump [--json] [--probe PROVIDER:NAME] [--spec-layout v1.7|v1.6] FILE...
+  dump [--json] [--probe PROVIDER:NAME] [--spec-layout v1.7|v1.6] [--debug-dir DIR]... FILE...
         list every USDT call site of each FILE with its compiled spec
   conform [--json] EXECUTABLE [LIBRARY...] | --cases LIST
         run conformance cases natively (root): attach BPF to every probe,
