@@ -13,13 +13,16 @@ BPF_TARGET_ARCH := $(or $(if $(findstring x86_64,$(MULTIARCH)),x86),$(if $(finds
 CASES     := build/conformance/cases.list
 
 # QEMU guests: the (arch, kernel) matrix, and the GOARCH of each arch's
-# guest (the cross-built cases live in build/conformance-GOARCH/).
-VM_MATRIX  ?= amd64:bookworm,amd64:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm,arm:bookworm
+# guest (the cross-built cases live in build/conformance-GOARCH/, i386's
+# in build/conformance-i386/: 32-bit cases under an amd64 guest).
+VM_MATRIX  ?= amd64:bookworm,amd64:sid,i386:bookworm,i386:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm,arm:bookworm
 VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le mips64le arm
 VM_GOARCH_ppc64 := ppc64le
 VM_GOARCH_mips64 := mips64le
+VM_GOARCH_i386 := amd64
+VM_CASESET_i386 := i386
 ARCH      ?= arm64
-VM_CASES  := build/conformance-{goarch}/cases.list
+VM_CASES  := build/conformance-{cases}/cases.list
 KERNEL_DIR := .cache/vm/kernels
 
 .PHONY: all build run test vet fuzz bench corpus generate conformance oracle oracle-harness clean \
@@ -113,7 +116,7 @@ vm-tools:
 	bash vm/install-tools.sh
 
 # One VM: make conformance-vm ARCH=s390x [KERNEL=bookworm]
-conformance-vm: build bin/usdtspec-linux-$(or $(VM_GOARCH_$(ARCH)),$(ARCH)) conformance-cases-$(or $(VM_GOARCH_$(ARCH)),$(ARCH))
+conformance-vm: build bin/usdtspec-linux-$(or $(VM_GOARCH_$(ARCH)),$(ARCH)) conformance-cases-$(or $(VM_CASESET_$(ARCH)),$(VM_GOARCH_$(ARCH)),$(ARCH))
 	$(BIN) conform --vm $(ARCH)$(if $(KERNEL),:$(KERNEL)) --kernel-dir $(KERNEL_DIR) --cases '$(VM_CASES)'
 
 # Every (arch, kernel) VM in turn, then one row per VM and the total.

@@ -163,4 +163,28 @@ type VM struct {
 	// Kernels are the Debian suites whose kernel is supported; the
 	// first is the default.
 	Kernels []string
+	// Cases names the conformance build the guest runs, "{cases}" in a
+	// case list, when it is not GOARCH: i386's 32-bit cases run under an
+	// x86-64 kernel with an amd64 /init.
+	Cases string
+	// KernelArgs are more words for the kernel command line, after the
+	// console, rdinit=/init, panic=-1 and quiet the runner always passes.
+	KernelArgs []string
+	// Root is the Debian suite ("sid") of a private package root
+	// (vm/pkg-root.sh, made by vm.Root) holding QEMU and the cross
+	// toolchain when the host's packages cannot serve this guest: QEMU
+	// then runs from the root, through the root's own dynamic loader and
+	// with the root's QEMU data files, and the cases' loader and libraries
+	// come from the root's /usr/Triple. "" means the host's packages
+	// (vm/install-tools.sh).
+	Root string
+}
+
+// CaseSet is the name of the conformance build the guest runs: Cases,
+// else GOARCH.
+func (v *VM) CaseSet() string {
+	if v.Cases != "" {
+		return v.Cases
+	}
+	return v.GOARCH
 }

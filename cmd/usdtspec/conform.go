@@ -24,11 +24,15 @@ VM flags (run the cases in QEMU guests instead of natively):
   --vm-init PATH      static usdtspec for the guest (default: usdtspec-linux-GOARCH
                       next to this executable; {goarch} is replaced)
   --kernel-dir DIR    kernel cache (default .cache/vm/kernels)
+  --root-dir DIR      private package roots, for guests whose QEMU or libraries
+                      come from a newer Debian suite (loong64: sid's; default
+                      .cache/vm/roots; made there on first use)
   --vm-keep DIR       keep each VM's initramfs and console log there
   --bpf-object FILE   load this build of conformance/conform.bpf.c instead of the
                       embedded one (native runs only; e.g. built against libbpf's
                       own usdt.bpf.h with -DCONFORM_LIBBPF_HEADER)
-LIST may contain {arch} or {goarch}, replaced by each VM's architecture.
+LIST may contain {arch} or {goarch}, replaced by each VM's architecture, or
+{cases}, by the name of its conformance build (GOARCH; i386 for i386).
 `
 
 func conform(args []string, stdout, stderr io.Writer) int {
@@ -42,6 +46,7 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&vmo.kernel, "kernel", "", "Debian suite of the guest kernel")
 	fs.StringVar(&vmo.init, "vm-init", "", "static usdtspec for the guest")
 	fs.StringVar(&vmo.kernelDir, "kernel-dir", ".cache/vm/kernels", "kernel cache")
+	fs.StringVar(&vmo.rootDir, "root-dir", ".cache/vm/roots", "private package roots")
 	fs.StringVar(&vmo.keep, "vm-keep", "", "keep each VM's initramfs and console log in this folder")
 	var files []string
 	for {

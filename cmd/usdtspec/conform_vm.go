@@ -17,7 +17,7 @@ import (
 )
 
 type vmOptions struct {
-	vms, kernel, init, kernelDir, keep string
+	vms, kernel, init, kernelDir, rootDir, keep string
 }
 
 type vmTarget struct {
@@ -121,7 +121,7 @@ func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stder
 	var cases []conformance.Case
 	if list != "" {
 		var err error
-		path := strings.NewReplacer("{arch}", a.Name, "{goarch}", a.VM.GOARCH).Replace(list)
+		path := strings.NewReplacer("{arch}", a.Name, "{goarch}", a.VM.GOARCH, "{cases}", a.VM.CaseSet()).Replace(list)
 		if cases, err = readCaseList(path); err != nil {
 			return nil, err
 		}
@@ -145,10 +145,14 @@ func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stder
 	if err != nil {
 		return nil, err
 	}
+	root, err := vm.Root(ctx, o.rootDir, a, stderr)
+	if err != nil {
+		return nil, err
+	}
 	if o.keep != "" {
 		if err := os.MkdirAll(o.keep, 0o755); err != nil {
 			return nil, err
 		}
 	}
-	return vm.Run(ctx, vm.Config{Arch: a, Suite: suite, Kernel: kernel, Init: init, Cases: cases, Progress: stderr, WorkDir: o.keep})
+	return vm.Run(ctx, vm.Config{Arch: a, Suite: suite, Kernel: kernel, Init: init, Cases: cases, Progress: stderr, WorkDir: o.keep, Root: root})
 }
