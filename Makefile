@@ -44,13 +44,18 @@ generate:
 	MULTIARCH=$(MULTIARCH) $(GO) generate ./...
 
 # Build every case in testdata/conformance and run them all natively:
-# as x86-64 programs, and as 32-bit ones (gcc -m32) on this x86-64 kernel.
+# as x86-64 programs, and as 32-bit ones (i686 gcc) on this x86-64 kernel
+# when it runs 32-bit programs at all.
 conformance: build conformance-cases conformance-cases-i386
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "conformance: skipped: loading BPF and attaching uprobes needs root"; \
 	else \
 	  $(BIN) conform --cases $(CASES) && \
-	  $(BIN) conform --cases build/conformance-i386/cases.list; \
+	  if build/conformance-i386/arity-gcc-O0-static >/dev/null 2>&1; then \
+	    $(BIN) conform --cases build/conformance-i386/cases.list; \
+	  else \
+	    echo "conformance (i386, native): skipped: this kernel does not run 32-bit programs (IA-32 emulation off, exec gives ENOEXEC); the i386 rows of the VM matrix run them under Debian's x86-64 kernels"; \
+	  fi; \
 	fi
 
 vet:
