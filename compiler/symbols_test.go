@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/archtest"
 )
 
 // TestSymbolicOperandsResolved: in the committed gcc -O2 PIE binary,
@@ -223,6 +224,39 @@ func TestArmSymbolicConst(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, a.Err, tc.err)
 		case tc.err == nil && (a.Err != nil || a.Kind != arch.Const || a.Value != tc.want):
 			t.Errorf("%s: %+v (err %v), want the constant %#x", tc.name, a.Arg, a.Err, tc.want)
+		}
+	}
+}
+
+// TestArmClangAddressConstant: clang for 32-bit arm prints a link-time
+// address passed to a probe without gcc's '#' ("4@g+8 4@counter" for
+// &g[2] and &counter); in an executable each is the symbol's address.
+func TestArmClangAddressConstant(t *testing.T) {
+	inc := archtest.SDTHeaders(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.c"), []byte(`#include <sys/sdt.h>
+int g[4] = {1, 2, 3, 4};
+static int counter = 5;
+int *keep(void) { return &counter; }
+void _start(void) { STAP_PROBE2(p, n, &g[2], &counter); for (;;); }
+`), 0o644)
+	toolOutput(t, dir, "clang", "--target=armv7a-linux-gnueabihf", "-marm", "-O2", "-fno-pic", "-I"+inc, "-c", "-o", "a.o", "a.c")
+	toolOutput(t, dir, "arm-linux-gnueabihf-gcc", "-nostdlib", "-static", "-no-pie", "-o", "a", "a.o")
+	nm := toolOutput(t, dir, "nm", "a")
+	f, err := Open(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Probes) != 1 || len(f.Probes[0].Arguments) != 2 {
+		t.Fatalf("%d probes, want 1 with 2 arguments", len(f.Probes))
+	}
+	for i, want := range []uint64{symbolAddress(t, nm, "g") + 8, symbolAddress(t, nm, "counter")} {
+		a := f.Probes[0].Arguments[i]
+		if strings.Contains(a.Text, "#") {
+			t.Fatalf("clang wrote %q: not the form under test", a.Text)
+		}
+		if a.Err != nil || a.Kind != arch.Const || a.Value != want {
+			t.Errorf("argument #%d %q: %+v (err %v), want the constant %#x", i, a.Text, a.Arg, a.Err, want)
 		}
 	}
 }

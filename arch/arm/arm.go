@@ -110,10 +110,36 @@ func parseOperand(op string) (arch.Operand, error) {
 		return immediate(op, op)
 	}
 	r, err := register(op, "a value", op)
-	if err != nil {
-		return arch.Operand{}, err
+	if err == nil {
+		return arch.Operand{Kind: arch.Reg, Base: r}, nil
 	}
-	return arch.Operand{Kind: arch.Reg, Base: r}, nil
+	// clang prints a link-time address constant without gcc's '#':
+	// "4@counter", "4@sym+8" for &counter, &sym[2]. A word shaped like a
+	// register ("r16") stays an unknown register.
+	if (errors.Is(err, arch.ErrUnknownRegister) && !registerShaped(op)) || errors.Is(err, arch.ErrSymbolic) {
+		if sym, suffix, off, serr := arch.ParseSymbolicDisplacement(op); serr == nil && sym != "" && suffix == "" {
+			return arch.Operand{Kind: arch.Const, Symbol: sym, Value: uint64(off)}, nil
+		}
+	}
+	return arch.Operand{}, err
+}
+
+// registerShaped reports whether a word is letters then digits, the
+// shape of every numbered register name ("r16", "d33", "cr7").
+func registerShaped(w string) bool {
+	i := 0
+	for i < len(w) && (w[i] >= 'a' && w[i] <= 'z' || w[i] >= 'A' && w[i] <= 'Z') {
+		i++
+	}
+	if i == 0 || i == len(w) {
+		return false
+	}
+	for _, c := range w[i:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // immediate parses s, the number of operand op after any '#'.
