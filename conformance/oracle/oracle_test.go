@@ -130,7 +130,7 @@ func runAll(t *testing.T, h *oracle.Harness, binaries []string, manySites int) [
 	var runs []*fileRun
 	for _, path := range binaries {
 		r := &fileRun{path: path, byProbe: map[string][]*compiler.Probe{}}
-		r.file, r.err = compiler.Open(path)
+		r.file, r.err = compiler.OpenWithOptions(path, &compiler.Options{DebugDirs: corpusDebugDirs()})
 		if r.err == nil {
 			many := false
 			for i := range r.file.Probes {
@@ -406,6 +406,18 @@ func traceable(paths []string) []string {
 		}
 	}
 	return out
+}
+
+// corpusDebugDirs are the debug-file folders of the corpus
+// (testdata/corpus-debug.sh: libc6-dbg for the stripped libc), as the
+// corpus test uses them; not the host's /usr/lib/debug.
+func corpusDebugDirs() []string {
+	dirs := []string{}
+	for _, dir := range filepath.SplitList(envOr("CORPUS_DIR", "../../.corpus")) {
+		found, _ := filepath.Glob(filepath.Join(dir, "debug", "*", "*", "usr", "lib", "debug"))
+		dirs = append(dirs, found...)
+	}
+	return dirs
 }
 
 // corpusFiles lists the files of the corpus directories in CORPUS_DIR
