@@ -79,7 +79,7 @@ func ParseArg(a *Arch, text string) (Arg, error) {
 		return arg, fmt.Errorf("%w: %d bytes (a spec holds 1, 2, 4 or 8)", ErrSize, arg.Size)
 	}
 	if arg.Kind == Reg && a.RegisterBytes != 0 && arg.Size > a.RegisterBytes {
-		return arg, fmt.Errorf("%w: %d bytes in %d-byte register %s: only the low half is there", ErrPartialRegister, arg.Size, a.RegisterBytes, arg.Base.Name)
+		return arg, fmt.Errorf("%w: %d bytes named by the %d-byte register %s, which holds only the low half; the note does not say which register holds the rest", ErrPartialRegister, arg.Size, a.RegisterBytes, arg.Base.Name)
 	}
 	return arg, nil
 }
