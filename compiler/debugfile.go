@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -134,19 +135,34 @@ func openDebugFile(ef *elf.File, path string, dirs []string) (*elf.File, string)
 		if path != "" && sameFile(p, path) {
 			continue // the stripped file itself, found through its own folder
 		}
-		content, err := os.ReadFile(p)
-		if err != nil || crc32.ChecksumIEEE(content) != crc {
+		if sum, ok := fileCRC32(p); !ok || sum != crc {
 			continue
 		}
-		d, err := elf.NewFile(bytes.NewReader(content))
+		d, err := elf.Open(p)
 		if err != nil {
 			continue
 		}
 		if same(d) && (len(id) == 0 || bytes.Equal(buildID(d), id)) {
 			return d, p
 		}
+		d.Close()
 	}
 	return nil, ""
+}
+
+// fileCRC32 is the CRC32 (IEEE) of a file's bytes, read as a stream: a
+// debug file can be hundreds of megabytes.
+func fileCRC32(path string) (uint32, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	h := crc32.NewIEEE()
+	if _, err := io.Copy(h, f); err != nil {
+		return 0, false
+	}
+	return h.Sum32(), true
 }
 
 func sameFile(a, b string) bool {
