@@ -15,8 +15,8 @@ CASES     := build/conformance/cases.list
 # QEMU guests: the (arch, kernel) matrix, and the GOARCH of each arch's
 # guest (the cross-built cases live in build/conformance-GOARCH/, i386's
 # in build/conformance-i386/: 32-bit cases under an amd64 guest).
-VM_MATRIX  ?= amd64:bookworm,amd64:sid,i386:bookworm,i386:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm,arm:bookworm
-VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le mips64le arm
+VM_MATRIX  ?= amd64:bookworm,amd64:sid,i386:bookworm,i386:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm,arm:bookworm,loong64:sid
+VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le mips64le arm loong64
 VM_GOARCH_ppc64 := ppc64le
 VM_GOARCH_mips64 := mips64le
 VM_GOARCH_i386 := amd64
@@ -24,6 +24,10 @@ VM_CASESET_i386 := i386
 ARCH      ?= arm64
 VM_CASES  := build/conformance-{cases}/cases.list
 KERNEL_DIR := .cache/vm/kernels
+# Private roots of a newer Debian suite's packages (vm/pkg-root.sh), for
+# the guests whose QEMU or cross compiler the host's suite lacks (loong64:
+# sid's QEMU and loongarch64 gcc); git-ignored, made on first use.
+VM_ROOT_DIR := .cache/vm/roots
 
 .PHONY: all build run test vet fuzz bench corpus generate conformance oracle oracle-harness clean \
 	vm-init vm-tools conformance-vm conformance-matrix FORCE
@@ -122,11 +126,11 @@ vm-tools:
 
 # One VM: make conformance-vm ARCH=s390x [KERNEL=bookworm]
 conformance-vm: build bin/usdtspec-linux-$(or $(VM_GOARCH_$(ARCH)),$(ARCH)) conformance-cases-$(or $(VM_CASESET_$(ARCH)),$(VM_GOARCH_$(ARCH)),$(ARCH))
-	$(BIN) conform --vm $(ARCH)$(if $(KERNEL),:$(KERNEL)) --kernel-dir $(KERNEL_DIR) --cases '$(VM_CASES)'
+	$(BIN) conform --vm $(ARCH)$(if $(KERNEL),:$(KERNEL)) --kernel-dir $(KERNEL_DIR) --root-dir $(VM_ROOT_DIR) --cases '$(VM_CASES)'
 
 # Every (arch, kernel) VM in turn, then one row per VM and the total.
 conformance-matrix: build vm-init conformance-cases-cross
-	$(BIN) conform --vm $(VM_MATRIX) --kernel-dir $(KERNEL_DIR) --cases '$(VM_CASES)'
+	$(BIN) conform --vm $(VM_MATRIX) --kernel-dir $(KERNEL_DIR) --root-dir $(VM_ROOT_DIR) --cases '$(VM_CASES)'
 
 # Every fuzz target for a short while; no panics allowed.
 fuzz:

@@ -19,6 +19,7 @@
 #	i386      i686-linux-gnu-gcc, -g++ (run natively, not in a VM)
 #	mips64le  mips64el-linux-gnuabi64-gcc, -g++
 #	arm       arm-linux-gnueabihf-gcc, -g++ -marm (armhf: ARMv7, hard float)
+#	loong64   loongarch64-linux-gnu-gcc, -g++ (Debian sid's, see below)
 #
 # (vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
@@ -52,7 +53,7 @@ endif
 # This fragment must not become the including Makefile's default goal.
 CONFX_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386 mips64le arm
+CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386 mips64le arm loong64
 CONFX_EXTRA_ARCHES :=
 CONFX_OPTS := O0 O2
 
@@ -62,6 +63,7 @@ CONFX_TRIPLE_riscv64 := riscv64-linux-gnu
 CONFX_TRIPLE_ppc64le := powerpc64le-linux-gnu
 CONFX_TRIPLE_mips64le := mips64el-linux-gnuabi64
 CONFX_TRIPLE_arm := arm-linux-gnueabihf
+CONFX_TRIPLE_loong64 := loongarch64-linux-gnu
 
 CONFX_CC_amd64 ?= gcc
 CONFX_CXX_amd64 ?= g++
@@ -88,6 +90,16 @@ CONFX_CXX_mips64le ?= $(CONFX_TRIPLE_mips64le)-g++
 # traced program.
 CONFX_CC_arm ?= $(CONFX_TRIPLE_arm)-gcc -marm
 CONFX_CXX_arm ?= $(CONFX_TRIPLE_arm)-g++ -marm
+# loong64: bookworm has no loongarch64 cross compiler; Debian sid's
+# (gcc-loongarch64-linux-gnu, with libc6-dev-loong64-cross) lives in the
+# private sid root that also holds the guest's QEMU (vm/pkg-root.sh, made
+# on first use under $(VM_ROOT_DIR)), and runs chrooted there with the
+# repository bind-mounted at its own path (vm/root-exec.sh; as root, or
+# in a user namespace).
+VM_ROOT_DIR ?= .cache/vm/roots
+CONFX_ROOT_loong64 := sid
+CONFX_CC_loong64 ?= vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-gcc
+CONFX_CXX_loong64 ?= vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-g++
 # Compiler drivers by language (c, cxx) as conformance.mk names them.
 CONFX_DRIVER_c = $(CONFX_CC_$(1))
 CONFX_DRIVER_cxx = $(CONFX_CXX_$(1))
@@ -147,8 +159,9 @@ build/conformance-$(1)/cases.list: $(CONFX_EXES_$(1)) testdata/conformance-cross
 	@echo "$$@: $(words $(CONFX_EXES_$(1))) executables, $(words $(CONFX_LIBS_$(1))) shared libraries"
 
 # The directory rule checks that the compilers are there, so that a
-# missing cross compiler fails once, with a hint.
-build/conformance-$(1):
+# missing cross compiler fails once, with a hint; an arch whose compilers
+# live in a package root (CONFX_ROOT_ARCH) has the root made first.
+build/conformance-$(1): $(if $(CONFX_ROOT_$(1)),| $(VM_ROOT_DIR)/$(CONFX_ROOT_$(1))/.pkg-root)
 	@command -v $$(firstword $$(CONFX_CC_$(1))) >/dev/null && command -v $$(firstword $$(CONFX_CXX_$(1))) >/dev/null || \
 	  { echo "conformance-cases-$(1): $$(firstword $$(CONFX_CC_$(1))) or $$(firstword $$(CONFX_CXX_$(1))) not found: run vm/install-tools.sh" >&2; exit 1; }
 	mkdir -p $$@
@@ -174,6 +187,10 @@ $(error testdata/conformance-cross.mk: more s390x static executables ($(words $(
 endif
 
 $(foreach arch,$(CONFX_ARCHES) $(CONFX_EXTRA_ARCHES),$(eval $(call confx_arch,$(arch))))
+
+# A package root (the stamp is written last, see vm/pkg-root.sh).
+$(VM_ROOT_DIR)/%/.pkg-root: vm/pkg-root.sh
+	bash vm/pkg-root.sh $* $(VM_ROOT_DIR)
 
 .PHONY: conformance-cases-cross conformance-cross-clean
 conformance-cases-cross: $(addprefix conformance-cases-,$(CONFX_ARCHES))

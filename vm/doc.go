@@ -7,4 +7,10 @@
 // QEMU recipe of its arch.VM, and reads the report back from the console.
 // The guest side ([GuestMain]) mounts what the runner needs, runs every
 // case with the native runner, prints one line per case, and powers off.
+//
+// A guest whose QEMU or cross toolchain the host's Debian lacks (loong64:
+// bookworm's QEMU cannot boot the EFI-stub kernel, and bookworm has no
+// loongarch64 compiler) names a newer suite in arch.VM.Root; [Root] makes
+// a private root of that suite's packages, and [Run] starts the root's
+// QEMU through the root's own dynamic loader.
 package vm

@@ -3,11 +3,12 @@
 # suite, for booting QEMU guests (see ../shared/reference/qemu-vms.md).
 #
 # usage: bash vm/fetch-kernel.sh DEBARCH SUITE OUTDIR
-#        DEBARCH: amd64 arm64 s390x riscv64 ppc64el mips64el armhf    SUITE: bookworm, sid, ...
+#        DEBARCH: amd64 arm64 s390x riscv64 ppc64el mips64el armhf loong64    SUITE: bookworm, sid, ...
 #
 # output: OUTDIR/vmlinuz   the kernel image, as the package ships it (x86
-#                          bzImage, arm64 Image, s390 image, riscv64 Image with
-#                          a PE header, ppc64 and mips64el ELF vmlinux, armhf zImage), for QEMU's -kernel
+#                          bzImage, arm64 Image, s390 image, riscv64 and loong64
+#                          Images with a PE header, ppc64 and mips64el ELF vmlinux,
+#                          armhf zImage), for QEMU's -kernel
 #         OUTDIR/config    the kernel's build config, when a package has one
 #         OUTDIR/version   what was fetched, one "KEY VALUE..." a line:
 #                            image PACKAGE VERSION     (the package with the image)
@@ -46,7 +47,7 @@ set -euo pipefail
 me=fetch-kernel
 die() { echo "$me: $*" >&2; exit 1; }
 
-[ $# -eq 3 ] || { echo "usage: fetch-kernel.sh DEBARCH SUITE OUTDIR   (DEBARCH: amd64 arm64 s390x riscv64 ppc64el mips64el armhf)" >&2; exit 2; }
+[ $# -eq 3 ] || { echo "usage: fetch-kernel.sh DEBARCH SUITE OUTDIR   (DEBARCH: amd64 arm64 s390x riscv64 ppc64el mips64el armhf loong64)" >&2; exit 2; }
 DEBARCH=$1 SUITE=$2 OUTDIR=$3
 
 [ -e "$OUTDIR/vmlinuz" ] && exit 0
@@ -62,7 +63,10 @@ case $DEBARCH in
   # 32-bit arm: the ARMv7 multiplatform kernel with LPAE (Cortex-A15 and
   # later): QEMU's -M virt -cpu cortex-a15 boots it.
   armhf) META=linux-image-armmp-lpae ;;
-  *) die "unknown architecture '$DEBARCH' (want amd64, arm64, s390x, riscv64, ppc64el, mips64el or armhf)" ;;
+  # 64-bit LoongArch (sid only): an EFI-stub image (PE header), which
+  # sid's QEMU loads with -kernel on -M virt.
+  loong64) META=linux-image-loong64 ;;
+  *) die "unknown architecture '$DEBARCH' (want amd64, arm64, s390x, riscv64, ppc64el, mips64el, armhf or loong64)" ;;
 esac
 META=${KERNEL_META:-$META}
 case $SUITE in ''|*[!a-z0-9-]*) die "bad suite name '$SUITE'" ;; esac

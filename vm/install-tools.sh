@@ -10,6 +10,12 @@
 # conflicts with every cross compiler), sys/sdt.h, and the small tools the
 # kernel fetch and initramfs packing use.
 #
+# Then, for loong64, whose QEMU and cross compiler bookworm lacks, the
+# private root of Debian sid's packages (qemu-system-misc 11.x,
+# gcc/g++-loongarch64-linux-gnu, libc6-dev-loong64-cross) in the
+# repository's .cache/vm/roots/sid (vm/pkg-root.sh: apt-get download and
+# dpkg-deb -x, nothing installed on the host; about a minute, once).
+#
 # Native amd64 packages only: no `dpkg --add-architecture` (foreign-arch
 # packages, such as guest kernels, go through private apt roots, see
 # vm/fetch-kernel.sh). Idempotent and quiet: when everything is installed it
@@ -18,7 +24,18 @@
 #
 # usage: bash vm/install-tools.sh        (as root, or with sudo available)
 # env:   INSTALL_TOOLS_EXTRA="pkg ..."   more packages to install
+#        INSTALL_TOOLS_ROOTS=0           skip the sid package root
+#        VM_ROOT_DIR                     where the roots go (default: the
+#                                        repository's .cache/vm/roots)
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The package roots of the guests that need a newer suite's QEMU or cross
+# compiler (arch.VM.Root; the same directory the Makefile's VM_ROOT_DIR names).
+make_roots() {
+  [ "${INSTALL_TOOLS_ROOTS:-1}" = 1 ] || return 0
+  bash "$here/pkg-root.sh" sid "${VM_ROOT_DIR:-$here/../.cache/vm/roots}"
+}
 
 PKGS=(
   qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc qemu-system-mips opensbi
@@ -41,7 +58,10 @@ for p in "${PKGS[@]}"; do
   s=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$s" = installed ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  make_roots
+  exit 0
+fi
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then
@@ -60,3 +80,4 @@ if ! $SUDO apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 "${m
   echo "install-tools.sh: apt-get install failed for: ${missing[*]}" >&2
   exit 1
 fi
+make_roots

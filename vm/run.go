@@ -40,6 +40,9 @@ type Config struct {
 	Progress io.Writer
 	// WorkDir holds the initramfs; "" means a temporary folder.
 	WorkDir string
+	// Root is the VM's package root (see Root) when Arch.VM.Root is set:
+	// QEMU and the cases' loader and libraries come from there.
+	Root string
 }
 
 // Report of one VM run.
@@ -69,6 +72,10 @@ func (r *Report) Counts() (passed, failed, known int) {
 
 const tailLines = 40
 
+// panicGrace is how long a guest may go on after "Kernel panic" before
+// Run stops its QEMU (a variable for the tests).
+var panicGrace = 10 * time.Second
+
 // Run boots the VM and runs every case in it. The report holds a result
 // for every case: a case the guest never reported is a failure. The error
 // is non-nil when the VM did not finish normally (hang, panic, guest
@@ -77,6 +84,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	vm := cfg.Arch.VM
 	if vm == nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Arch.Name, ErrNoVM)
+	}
+	if vm.Root != "" && cfg.Root == "" {
+		return nil, fmt.Errorf("%s: the VM needs the %s package root (vm.Root)", cfg.Arch.Name, vm.Root)
+	}
+	qemu, args, err := qemuCommand(vm, cfg.Root)
+	if err != nil {
+		return nil, err
 	}
 	suite := cfg.Suite
 	if suite == "" {
@@ -99,7 +113,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	sysroot := "/"
 	if vm.Triple != "" {
-		sysroot = "/usr/" + vm.Triple
+		sysroot = filepath.Join(cfg.Root, "usr", vm.Triple)
+		if cfg.Root == "" {
+			sysroot = "/usr/" + vm.Triple
+		}
 	}
 	err = buildInitramfs(f, cfg.Init, cfg.Cases, sysroot)
 	if cerr := f.Close(); err == nil {
@@ -115,11 +132,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	args := append([]string{}, vm.Args...)
+	args = append(args, vm.Args...)
 	args = append(args, "-smp", "1", "-m", vm.Memory, "-nographic", "-no-reboot", "-nodefaults",
 		"-serial", "mon:stdio", "-kernel", cfg.Kernel, "-initrd", initrd,
-		"-append", "console="+vm.Console+" rdinit=/init panic=-1 quiet")
-	cmd := exec.CommandContext(ctx, vm.QEMU, args...)
+		"-append", strings.Join(append([]string{"console=" + vm.Console, "rdinit=/init", "panic=-1", "quiet"}, vm.KernelArgs...), " "))
+	cmd := exec.CommandContext(ctx, qemu, args...)
 	cmd.Stdin = nil
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -162,6 +179,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		case strings.HasPrefix(line, markError):
 			guestErr = line[len(markError):]
 		case strings.Contains(line, "Kernel panic"):
+			if !panicked {
+				// panic=-1 and -no-reboot end QEMU, unless the kernel
+				// panics before its reboot or power-off handler is
+				// there (an early out-of-memory on loong64): then the
+				// guest spins until the timeout. Give it a moment to
+				// print the trace, then stop it.
+				time.AfterFunc(panicGrace, func() { cmd.Process.Kill() })
+			}
 			panicked = true
 		}
 		rep.Tail = append(rep.Tail, line)

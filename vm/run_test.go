@@ -157,3 +157,22 @@ func TestInitramfs(t *testing.T) {
 		t.Errorf("no program interpreter (ld-linux*) packed: %v", names)
 	}
 }
+
+// TestRunStopsAPanickedGuest: a kernel that panics before it can power
+// off (loong64's early out-of-memory) leaves QEMU spinning; Run stops it
+// and reports the panic, not a hang.
+func TestRunStopsAPanickedGuest(t *testing.T) {
+	defer func(g time.Duration) { panicGrace = g }(panicGrace)
+	panicGrace = 100 * time.Millisecond
+	start := time.Now()
+	rep, err := run(t, fakeQEMU(t, "[ 0.6] Kernel panic - not syncing: System is deadlocked on memory", true), testCases(t), 20*time.Second)
+	if !errors.Is(err, ErrPanic) {
+		t.Fatalf("err = %v, want %v", err, ErrPanic)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Run took %v: the panicked guest was not stopped", d)
+	}
+	if p, f, _ := rep.Counts(); p != 0 || f != 2 {
+		t.Errorf("counts: %d passed, %d failed", p, f)
+	}
+}
