@@ -74,9 +74,32 @@ type SymbolRef uint8
 const (
 	SymbolAddress   SymbolRef = iota // the symbol's address: "sym"
 	SymbolGOTSlot                    // the address of its GOT slot: "sym@GOTPCREL"
-	SymbolLow12                      // the low 12 bits of its address: ":lo12:sym"
+	SymbolLow12                      // the low 12 bits of its address (+Offset): arm64 "[x0, #:lo12:sym]"
 	SymbolGOTOffset                  // its distance from the GOT: i386 "sym@GOTOFF(%ebx)"
+	// The low 12 bits of its address (+Offset), sign-extended: the base
+	// register holds the address rounded so that adding them gives the
+	// symbol's (riscv64 "%lo(sym)(a5)" after lui; loong64
+	// "$r12,%pc_lo12(sym)" after pcalau12i).
+	SymbolLow12Signed
+	// The low 16 bits, sign-extended: mips64 "%lo(sym)($2)" after lui
+	// %hi, "%got_ofst(sym)($2)" after a load of its %got_page.
+	SymbolLow16Signed
 )
+
+// LowBits returns what of a symbol's address a low-bits SymbolRef takes,
+// the bits of addr (symbol + displacement) that the instruction adds to
+// its base register, and whether r is one.
+func (r SymbolRef) LowBits(addr uint64) (int64, bool) {
+	switch r {
+	case SymbolLow12:
+		return int64(addr & 0xfff), true
+	case SymbolLow12Signed:
+		return int64(addr<<52) >> 52, true
+	case SymbolLow16Signed:
+		return int64(int16(addr)), true
+	}
+	return 0, false
+}
 
 // Arg is one argument of a probe: the size prefix and the parsed operand.
 type Arg struct {

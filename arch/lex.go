@@ -88,3 +88,43 @@ func CutParens(op string) (before, inner string, err error) {
 	}
 	return op[:open], op[open+1 : len(op)-1], nil
 }
+
+// CutRelocation cuts a relocation operator from the start of s,
+// "%name(expr)rest" ("%lo(sym+8)($2)", "%pc_lo12(sym)"), at the
+// parenthesis that closes the operator's. ok is false when s does not
+// start with one or its parentheses do not balance.
+func CutRelocation(s string) (name, expr, rest string, ok bool) {
+	i := 1
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || IsDigit(s[i]) || s[i] == '_') {
+		i++
+	}
+	if len(s) == 0 || s[0] != '%' || i == 1 || i == len(s) || s[i] != '(' {
+		return "", "", "", false
+	}
+	depth := 0
+	for j := i; j < len(s); j++ {
+		switch s[j] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return s[1:i], s[i+1 : j], s[j+1:], true
+			}
+		}
+	}
+	return "", "", "", false
+}
+
+// LowRelocation parses the expression of a relocation operator that
+// takes the low bits of an address, "sym" or "sym+N" (N may come first):
+// it returns an operand with Symbol, SymbolRef ref and Offset N, for the
+// grammar to add its base register to. ok is false for any other
+// expression (a number, a second symbol, a nested operator).
+func LowRelocation(expr string, ref SymbolRef) (Operand, bool) {
+	sym, suffix, off, err := ParseSymbolicDisplacement(expr)
+	if err != nil || sym == "" || suffix != "" {
+		return Operand{}, false
+	}
+	return Operand{Kind: Deref, Offset: off, Symbol: sym, SymbolRef: ref}, true
+}

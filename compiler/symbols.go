@@ -160,6 +160,8 @@ func (s *symbols) code() []elf.Symbol {
 	return s.list
 }
 
+func isLowBits(r arch.SymbolRef) bool { _, ok := r.LowBits(0); return ok }
+
 // noDebugFile says which separate debug file was looked for, and where.
 func (s *symbols) noDebugFile() string {
 	in := " in " + strings.Join(s.dirs, ", ")
@@ -215,8 +217,13 @@ func (s *symbols) resolve(a *arch.Arg, pc uint64, fileType elf.Type) (uint64, er
 		}
 		// The base register holds the GOT's run-time address.
 		a.Offset += int64(addr - s.gotBase)
-	case a.SymbolRef == arch.SymbolLow12:
-		a.Offset += int64(addr & 0xfff)
+	case isLowBits(a.SymbolRef):
+		// The base register holds the high part of sym+N (adrp, lui,
+		// pcalau12i, a %got_page load): the operand adds the low bits
+		// of sym+N, not the low bits of sym plus N. They are the
+		// link-time bits, the immediate the program's own instructions
+		// add to the same register, wherever the file is loaded.
+		a.Offset, _ = a.SymbolRef.LowBits(addr + uint64(a.Offset))
 	case a.PCRelative:
 		// pt_regs' instruction pointer is the probe's address while the
 		// handler runs: the operand is at (addr - pc) from it, wherever

@@ -260,3 +260,49 @@ void _start(void) { STAP_PROBE2(p, n, &g[2], &counter); for (;;); }
 		}
 	}
 }
+
+// TestLow12AcrossAPage: "[x0, #:lo12:g+8]" with g 4 bytes before a page
+// boundary adds the low 12 bits of g+8 (adrp loaded g+8's page), not
+// those of g plus 8.
+func TestLow12AcrossAPage(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.S"), []byte(`	.text
+	.globl _start
+_start:
+990:	nop
+	b _start
+	.pushsection .note.stapsdt,"",%note
+	.balign 4
+	.4byte 992f-991f,994f-993f,3
+991:	.asciz "stapsdt"
+992:	.balign 4
+993:	.8byte 990b
+	.8byte 0
+	.8byte 0
+	.asciz "t"
+	.asciz "p"
+	.asciz "-4@[x0, #:lo12:g+8] -4@[x1, #:lo12:g]"
+994:	.balign 4
+	.popsection
+	.data
+	.balign 4096
+	.skip 0xffc
+	.globl g
+g:	.4byte 1, 2, 3
+`), 0o644)
+	toolOutput(t, dir, "aarch64-linux-gnu-gcc", "-nostdlib", "-static", "-no-pie", "-o", "a", "a.S")
+	g := symbolAddress(t, toolOutput(t, dir, "nm", "a"), "g")
+	if g&0xfff != 0xffc {
+		t.Fatalf("g at %#x, want 0xffc into a page: the test checks nothing", g)
+	}
+	f, err := Open(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := f.Probes[0].Arguments
+	for i, want := range []int64{int64((g + 8) & 0xfff), int64(g & 0xfff)} {
+		if args[i].Err != nil || args[i].Kind != arch.Deref || args[i].Offset != want {
+			t.Errorf("argument #%d %q: offset %d (err %v), want %d", i, args[i].Text, args[i].Offset, args[i].Err, want)
+		}
+	}
+}

@@ -221,6 +221,15 @@ func parseAddress(inner, op string) (arch.Operand, int, error) {
 		return arch.Operand{Kind: arch.Deref, Base: base}, 1, nil
 	}
 
+	if rel, ok := lo12(parts[1]); ok {
+		// "#:lo12:sym+N": the low 12 bits of sym+N, added to a base
+		// that adrp loaded with its 4 KiB page.
+		sym, suffix, off, err := arch.ParseSymbolicDisplacement(rel)
+		if err != nil || sym == "" || suffix != "" || len(parts) == 3 {
+			return arch.Operand{}, 0, fmt.Errorf("%w: relocated symbol offset in %q", arch.ErrSymbolic, op)
+		}
+		return arch.Operand{Kind: arch.Deref, Base: base, Offset: off, Symbol: sym, SymbolRef: arch.SymbolLow12}, 2, nil
+	}
 	if isOffsetText(parts[1]) {
 		if len(parts) == 3 {
 			return arch.Operand{}, 0, fmt.Errorf("%w: an immediate offset takes no shift, in %q", arch.ErrSyntax, op)
@@ -316,6 +325,14 @@ func offset(s, op string) (int64, error) {
 		return 0, fmt.Errorf("%w: relocated symbol offset in %q", arch.ErrSymbolic, op)
 	}
 	return arch.ParseDisplacement(s)
+}
+
+// lo12 returns the symbol expression of a ":lo12:" offset term ("#:lo12:sym+8",
+// ":lo12:sym"); other relocation operators (":got_lo12:", ":tprel_lo12:")
+// are not it.
+func lo12(term string) (string, bool) {
+	term = strings.TrimSpace(strings.TrimPrefix(term, "#"))
+	return strings.CutPrefix(term, ":lo12:")
 }
 
 // isOffsetText reports whether a term in brackets is an immediate offset

@@ -16,10 +16,10 @@
 //     as a memory base it makes an absolute address, ErrUnsupported.
 //   - "$rA,$rB" is base + index with scale 1 (ldx.d and friends); an index
 //     of $r0 is a plain dereference.
-//   - "%pc_lo12(sym)" and the other relocation operators are ErrSymbolic:
-//     the low 12 bits are sign-extended by the instruction, which the
-//     compiler's unsigned SymbolLow12 (arm64's ":lo12:") would get wrong
-//     for addresses with bit 11 set.
+//   - "$rN,%pc_lo12(sym+N)" reads memory at the symbol: $rN holds what
+//     pcalau12i computed, and the compiler adds the low 12 bits of sym+N,
+//     sign-extended (arch.SymbolLow12Signed). The other relocation
+//     operators are ErrSymbolic.
 //   - $fcc0..$fcc7 (condition flags) are ErrUnsupported; FP ($fN, $faN,
 //     $ftN, $fsN, $fvN) and vector ($vrN, $xrN) registers are
 //     ErrFloatRegister.
@@ -208,7 +208,16 @@ func parseMemory(base, rest, op string) (arch.Operand, error) {
 		}
 		o = arch.Operand{Kind: arch.SIB, Base: b, Index: r, Scale: 1}
 	case rest[0] == '%':
-		return arch.Operand{}, relocation(rest, op)
+		// "%pc_lo12(sym+N)": after pcalau12i (which rounds for the
+		// sign), the compiler adds the low 12 bits of sym+N,
+		// sign-extended. Other operators stay symbolic.
+		name, expr, after, ok := arch.CutRelocation(rest)
+		lo, isLow := arch.LowRelocation(expr, arch.SymbolLow12Signed)
+		if !ok || name != "pc_lo12" || !isLow || after != "" {
+			return arch.Operand{}, relocation(rest, op)
+		}
+		lo.Base = b
+		o = lo
 	default:
 		disp, err := arch.ParseDisplacement(rest)
 		if err != nil {

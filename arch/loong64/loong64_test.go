@@ -55,6 +55,10 @@ func imm(v uint64) arch.Operand { return arch.Operand{Kind: arch.Const, Value: v
 
 func TestParseOperand(t *testing.T) {
 	archtest.CheckOperands(t, parseOperand, []archtest.OperandCase{
+		// Memory at a symbol after pcalau12i: the compiler adds the low
+		// 12 bits of sym+N, sign-extended.
+		{"$r12,%pc_lo12(sym)", arch.Operand{Kind: arch.Deref, Base: r12, Symbol: "sym", SymbolRef: arch.SymbolLow12Signed}},
+		{"$r12, %pc_lo12(g_rec+8)", arch.Operand{Kind: arch.Deref, Base: r12, Offset: 8, Symbol: "g_rec", SymbolRef: arch.SymbolLow12Signed}},
 		// Numeric names, as gcc prints them.
 		{"$r1", reg(r1)},
 		{"$r3", reg(r3)},
@@ -150,7 +154,9 @@ func TestParseOperandErrors(t *testing.T) {
 		{"sym+8", arch.ErrSymbolic, ""},
 		{"8+sym", arch.ErrSymbolic, ""},
 		{".LANCHOR0", arch.ErrSymbolic, ""},
-		{"$r12,%pc_lo12(sym)", arch.ErrSymbolic, "%pc_lo12(sym)"},
+		{"$r12,%pc_hi20(sym)", arch.ErrSymbolic, "%pc_hi20(sym)"},
+		{"$r12,%got_pc_lo12(sym)", arch.ErrSymbolic, "%got_pc_lo12(sym)"},
+		{"$r12,%pc_lo12(5)", arch.ErrSymbolic, "%pc_lo12(5)"},
 		{"$r12,%le_lo12_r(tls)", arch.ErrSymbolic, ""},
 		{"$r3,sym", arch.ErrSymbolic, ""},
 		{"%pc_lo12(sym)", arch.ErrSymbolic, ""},
@@ -213,7 +219,7 @@ func TestParseArgErrors(t *testing.T) {
 		{"8f@$fa0", arch.ErrFloatRegister, 8, true},
 		{"4f@$f1", arch.ErrFloatRegister, 4, true},
 		{"-4@$r32", arch.ErrUnknownRegister, 4, false},
-		{"8@$r12,%pc_lo12(sym)", arch.ErrSymbolic, 8, false},
+		{"8@$r12,%abs_lo12(sym)", arch.ErrSymbolic, 8, false},
 		{"-4@$r0,16", arch.ErrUnsupported, 4, false},
 		{"-16@$r4", arch.ErrSize, 16, false},
 		{"16f@$r3,0", arch.ErrSize, 16, true},

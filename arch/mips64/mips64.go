@@ -18,9 +18,11 @@
 //     as a memory base it makes an absolute address, ErrUnsupported.
 //   - $26/$27 ($k0/$k1) are ErrUnsupported: the kernel uses them on
 //     exception entry and does not save them in pt_regs.
-//   - "%lo(sym)($r)" and the other relocation operators are ErrSymbolic:
-//     %lo is sign-extended by the instruction, which the compiler's
-//     unsigned SymbolLow12 (arm64's ":lo12:") does not express.
+//   - "%lo(sym)($r)" and "%got_ofst(sym)($r)" read memory at the symbol:
+//     the base register holds the rest of its address (lui %hi, or its
+//     %got_page entry), and the compiler adds the low 16 bits of sym+N,
+//     sign-extended (arch.SymbolLow16Signed). The other relocation
+//     operators are ErrSymbolic.
 //   - FP registers ($fN) and MSA vector registers ($wN) are
 //     ErrFloatRegister; $fcc0-$fcc7 are ErrUnsupported.
 package mips64
@@ -149,35 +151,43 @@ func parseOperand(op string) (arch.Operand, error) {
 		}
 		return arch.Operand{Kind: arch.Reg, Base: r}, nil
 	case op[0] == '%':
-		return arch.Operand{}, relocation(op)
+		return relocation(op)
 	case strings.HasSuffix(op, ")"):
 		return parseMemory(op)
 	}
 	return arch.ParseImmediateOperand(op)
 }
 
-// relocation classifies an operand that starts with '%': a relocation
-// operator, "%lo(sym)" or "%lo(sym)($2)", is symbolic; anything else is a
-// syntax error.
-func relocation(op string) error {
-	i := 1
-	for i < len(op) && (op[i] >= 'a' && op[i] <= 'z' || op[i] == '_') {
-		i++
+// lowRelocations are the relocation operators whose value is the low 16
+// bits of sym+N, sign-extended, added to a base register that holds the
+// rest: %lo after "lui %hi(sym)", %got_ofst after a load of the symbol's
+// %got_page entry.
+var lowRelocations = map[string]bool{"lo": true, "got_ofst": true}
+
+// relocation parses an operand that starts with '%': "%lo(sym+N)($r)" and
+// "%got_ofst(sym)($r)" read memory at the symbol (the compiler adds the
+// low bits); other relocation operators ("%got_disp", "%tprel_lo", or
+// %lo without a base) are ErrSymbolic; anything else is a syntax error.
+func relocation(op string) (arch.Operand, error) {
+	name, expr, rest, ok := arch.CutRelocation(op)
+	if !ok || (rest != "" && !strings.HasPrefix(rest, "(")) || strings.Count(op, "(") != strings.Count(op, ")") {
+		return arch.Operand{}, fmt.Errorf("%w: %q (MIPS registers are written $name)", arch.ErrSyntax, op)
 	}
-	depth, balanced := 0, true
-	for _, c := range op[i:] {
-		switch c {
-		case '(':
-			depth++
-		case ')':
-			depth--
-			balanced = balanced && depth >= 0
-		}
+	o, ok := arch.LowRelocation(expr, arch.SymbolLow16Signed)
+	baseText, isBase := strings.CutPrefix(rest, "($")
+	if !lowRelocations[name] || !ok || !isBase || !strings.HasSuffix(baseText, ")") {
+		return arch.Operand{}, fmt.Errorf("%w: relocation in %q", arch.ErrSymbolic, op)
 	}
-	if i > 1 && i < len(op) && op[i] == '(' && balanced && depth == 0 && strings.HasSuffix(op, ")") {
-		return fmt.Errorf("%w: relocation in %q", arch.ErrSymbolic, op)
+	baseName := strings.TrimSuffix(baseText, ")")
+	if isZero(baseName) {
+		return arch.Operand{}, fmt.Errorf("%w: absolute address %q (base register is the hardwired zero)", arch.ErrUnsupported, op)
 	}
-	return fmt.Errorf("%w: %q (MIPS registers are written $name)", arch.ErrSyntax, op)
+	base, err := register(baseName, op)
+	if err != nil {
+		return arch.Operand{}, err
+	}
+	o.Base = base
+	return o, nil
 }
 
 // parseMemory parses D($reg) and ($reg); the address is reg + D.

@@ -113,7 +113,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	case op[0] == '%':
 		// A relocation operator: "%lo(sym)(a5)", "%pcrel_lo(.L1)".
 		if isRelocation(op) {
-			return arch.Operand{}, fmt.Errorf("%w: relocation in %q", arch.ErrSymbolic, op)
+			return lowRelocation(op)
 		}
 		return arch.Operand{}, fmt.Errorf("%w: %q (RISC-V registers have no %%)", arch.ErrSyntax, op)
 	case strings.HasSuffix(op, ")"):
@@ -167,6 +167,25 @@ func parseMemory(op string) (arch.Operand, error) {
 		return arch.Operand{}, err
 	}
 	return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp}, nil
+}
+
+// lowRelocation parses "%lo(sym+N)(reg)", memory at the symbol: the base
+// register holds "lui %hi(sym)" and the compiler adds the low 12 bits of
+// sym+N, sign-extended. The other operators are ErrSymbolic:
+// "%pcrel_lo(.L1)" names the auipc's label, not the symbol.
+func lowRelocation(op string) (arch.Operand, error) {
+	name, expr, rest, _ := arch.CutRelocation(op)
+	o, ok := arch.LowRelocation(expr, arch.SymbolLow12Signed)
+	baseText, isBase := strings.CutPrefix(rest, "(")
+	if name != "lo" || !ok || !isBase || !strings.HasSuffix(baseText, ")") {
+		return arch.Operand{}, fmt.Errorf("%w: relocation in %q", arch.ErrSymbolic, op)
+	}
+	base, err := register(strings.TrimSuffix(baseText, ")"))
+	if err != nil {
+		return arch.Operand{}, fmt.Errorf("%w in %q", err, op)
+	}
+	o.Base = base
+	return o, nil
 }
 
 // isRelocation reports whether s starts with a relocation operator,

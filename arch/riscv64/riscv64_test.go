@@ -52,6 +52,10 @@ func imm(v uint64) arch.Operand { return arch.Operand{Kind: arch.Const, Value: v
 
 func TestParseOperand(t *testing.T) {
 	archtest.CheckOperands(t, parseOperand, []archtest.OperandCase{
+		// Memory at a symbol after lui %hi (gcc -fno-pic): the compiler
+		// adds the low 12 bits of sym+N, sign-extended.
+		{"%lo(g_int)(a5)", arch.Operand{Kind: arch.Deref, Base: a5, Symbol: "g_int", SymbolRef: arch.SymbolLow12Signed}},
+		{"%lo(g_rec+8)(a5)", arch.Operand{Kind: arch.Deref, Base: a5, Offset: 8, Symbol: "g_rec", SymbolRef: arch.SymbolLow12Signed}},
 		// ABI names, as gcc prints them.
 		{"a0", reg(a0)},
 		{"a1", reg(a1)},
@@ -139,7 +143,8 @@ func TestParseOperandErrors(t *testing.T) {
 		{".LANCHOR0", arch.ErrSymbolic, ""},
 		{"x@plt", arch.ErrSymbolic, ""},
 		{"sym(a5)", arch.ErrSymbolic, "sym"},
-		{"%lo(sym)(a5)", arch.ErrSymbolic, ""},
+		{"%hi(sym)(a5)", arch.ErrSymbolic, ""},
+		{"%lo(5)(a5)", arch.ErrSymbolic, ""},
 		{"%pcrel_lo(.L1)(a0)", arch.ErrSymbolic, ""},
 		{"%tprel_lo(tls)(tp)", arch.ErrSymbolic, ""},
 		{"%lo(sym)", arch.ErrSymbolic, ""},
@@ -218,7 +223,7 @@ func TestParseArgErrors(t *testing.T) {
 		{"8f@fa0", arch.ErrFloatRegister, 8, true},
 		{"4f@ft1", arch.ErrFloatRegister, 4, true},
 		{"-4@x32", arch.ErrUnknownRegister, 4, false},
-		{"8@%lo(sym)(a5)", arch.ErrSymbolic, 8, false},
+		{"8@%pcrel_lo(.L1)(a5)", arch.ErrSymbolic, 8, false},
 		{"8@sym", arch.ErrSymbolic, 8, false},
 		{"-4@0(zero)", arch.ErrUnsupported, 4, false},
 		{"-16@a0", arch.ErrSize, 16, false},

@@ -12,6 +12,13 @@
 #include <stdint.h>
 #include <sys/sdt.h>
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* No section anchors: gcc then addresses each variable by its own name
+ * (arm64 "[x2, #:lo12:g_int]") rather than by an assembler-local
+ * .LANCHOR label, which no symbol table keeps. */
+#pragma GCC optimize("no-section-anchors")
+#endif
+
 #include "case.h"
 
 struct grec {
@@ -68,6 +75,27 @@ NOINLINE void global_index(long i)
 	global_index_line(i);
 }
 
+/* One use per variable and nothing else live, the value printed by a
+ * separate function: gcc -O2 leaves the low part of each address in the
+ * operand, after the instruction that loaded the high part (arm64
+ * "-4@[x0, #:lo12:g_int]" after adrp, mips64 "%got_ofst(s_long)($2)"
+ * after its %got_page load, loong64 "$r12,%pc_lo12(g_int)" after
+ * pcalau12i). */
+NOINLINE void low_bits_line(void)
+{
+	emit_begin("symbolic:low_bits");
+	EMIT(g_int);
+	EMIT(s_long);
+	EMIT(g_rec.b);
+	emit_end();
+}
+
+NOINLINE void low_bits(void)
+{
+	STAP_PROBE3(symbolic, low_bits, g_int, s_long, g_rec.b);
+	low_bits_line();
+}
+
 NOINLINE void global_floats(void)
 {
 	STAP_PROBE2(symbolic, global_floats, g_double, g_float);
@@ -85,6 +113,7 @@ int main(void)
 	statics();
 	global_index(vindex);
 	global_floats();
+	low_bits();
 	g_int = 5;
 	s_long = -s_long;
 	globals();
