@@ -75,25 +75,10 @@ for t in apt-get apt-cache dpkg-deb tar flock; do
   command -v $t >/dev/null || die "$t not found (install apt, dpkg, tar and util-linux)"
 done
 
-# The Debian archive this machine's apt already uses: the first non-security
-# URI of the deb822 sources, else of the one-line sources.list.
-find_mirror() {
-  local f
-  {
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [ -r "$f" ] || continue
-      sed -n 's/^URIs:[[:space:]]*//p' "$f" | tr ' ' '\n'
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -r "$f" ] || continue
-      awk '$1=="deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' "$f"
-    done
-  } | awk '/^[a-z+]+:\/\// && !/security/ { print; exit }'
-}
-MIRROR=${MIRROR:-$(find_mirror)}
-[ -n "$MIRROR" ] || die "cannot find the Debian archive in /etc/apt (set MIRROR)"
-KEYRING=${KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
-[ -r "$KEYRING" ] || die "keyring $KEYRING not found (apt-get install debian-archive-keyring, or set KEYRING)"
+# The Debian archive and keyring this machine's apt uses (debian-archive.sh,
+# already defined when Go runs this script embedded).
+declare -F debian_archive >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/debian-archive.sh"
+debian_archive
 
 # (Without HOME, bash's ~ is the user's home from the password database.)
 CACHE=${USDTSPEC_APT_CACHE:-${XDG_CACHE_HOME:-${HOME:-~}/.cache}/usdtspec/apt}

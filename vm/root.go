@@ -15,7 +15,10 @@ import (
 )
 
 //go:embed pkg-root.sh
-var pkgRootScript string
+var pkgRootBody string
+
+// pkgRootScript is pkg-root.sh with what it sources.
+var pkgRootScript = debianArchiveScript + pkgRootBody
 
 // Root returns the private package root of the arch's VM (arch.VM.Root:
 // the Debian suite whose QEMU and cross toolchain the guest needs) under

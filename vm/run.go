@@ -218,7 +218,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 //go:embed fetch-kernel.sh
-var fetchKernelScript string
+var fetchKernelBody string
+
+//go:embed debian-archive.sh
+var debianArchiveScript string
+
+// fetchKernelScript is fetch-kernel.sh with what it sources.
+var fetchKernelScript = debianArchiveScript + fetchKernelBody
 
 // Kernel returns the path of Debian's kernel image for the arch and suite
 // under cacheDir, fetching it (apt-get download into a private apt root)
