@@ -128,3 +128,25 @@ func LowRelocation(expr string, ref SymbolRef) (Operand, bool) {
 	}
 	return Operand{Kind: Deref, Offset: off, Symbol: sym, SymbolRef: ref}, true
 }
+
+// IsRelocation reports whether s is a relocation operator, followed by
+// nothing or by balanced parentheses: "%lo(sym)", "%lo(sym)(a5)".
+func IsRelocation(s string) bool {
+	_, _, rest, ok := CutRelocation(s)
+	if !ok {
+		return false
+	}
+	depth := 0
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0 && (rest == "" || rest[len(rest)-1] == ')')
+}

@@ -119,18 +119,8 @@ mv "$R/apt.conf.new" "$R/apt.conf"
 export APT_CONFIG=$R/apt.conf
 
 UPDATED=0
-apt_update() {
-  UPDATED=1
-  if ! apt-get update -q >"$R/update.log" 2>&1; then
-    echo "$me: warning: apt-get update for $SUITE/$DEBARCH reported errors (see $R/update.log)" >&2
-  fi
-  if grep -q '^[WE]:' "$R/update.log"; then grep '^[WE]:' "$R/update.log" | sed "s/^/$me: apt: /" >&2; fi
-  touch "$R/updated"
-}
-lists_fresh() {
-  [ -e "$R/updated" ] && [ -n "$(find "$R/updated" -mmin -"${APT_MAX_AGE_MIN:-720}")" ] &&
-    compgen -G "$R/lists/*_Packages*" >/dev/null
-}
+apt_update() { UPDATED=1; apt_update_in "$R" "$SUITE/$DEBARCH"; }
+lists_fresh() { lists_fresh_in "$R"; }
 
 # ---------------------------------------------------------------- resolution
 # field PKG FIELD: one field of PKG's candidate version.

@@ -109,17 +109,8 @@ mv "$A/sources.list.new" "$A/sources.list"
 mv "$A/apt.conf.new" "$A/apt.conf"
 export APT_CONFIG=$A/apt.conf
 
-apt_update() {
-  if ! apt-get update -q >"$A/update.log" 2>&1; then
-    echo "$me: warning: apt-get update for $SUITE/$HOSTARCH reported errors (see $A/update.log)" >&2
-  fi
-  if grep -q '^[WE]:' "$A/update.log"; then grep '^[WE]:' "$A/update.log" | sed "s/^/$me: apt: /" >&2; fi
-  touch "$A/updated"
-}
-lists_fresh() {
-  [ -e "$A/updated" ] && [ -n "$(find "$A/updated" -mmin -"${APT_MAX_AGE_MIN:-720}")" ] &&
-    compgen -G "$A/lists/*_Packages*" >/dev/null
-}
+apt_update() { apt_update_in "$A" "$SUITE/$HOSTARCH"; }
+lists_fresh() { lists_fresh_in "$A"; }
 # download: every package and its dependencies into $A/debs.
 download() {
   rm -f "$A"/debs/*.deb

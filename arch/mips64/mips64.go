@@ -169,8 +169,8 @@ var lowRelocations = map[string]bool{"lo": true, "got_ofst": true}
 // low bits); other relocation operators ("%got_disp", "%tprel_lo", or
 // %lo without a base) are ErrSymbolic; anything else is a syntax error.
 func relocation(op string) (arch.Operand, error) {
-	name, expr, rest, ok := arch.CutRelocation(op)
-	if !ok || (rest != "" && !strings.HasPrefix(rest, "(")) || strings.Count(op, "(") != strings.Count(op, ")") {
+	name, expr, rest, _ := arch.CutRelocation(op)
+	if !arch.IsRelocation(op) || (rest != "" && !strings.HasPrefix(rest, "(")) {
 		return arch.Operand{}, fmt.Errorf("%w: %q (MIPS registers are written $name)", arch.ErrSyntax, op)
 	}
 	o, ok := arch.LowRelocation(expr, arch.SymbolLow16Signed)

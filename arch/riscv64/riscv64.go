@@ -112,7 +112,7 @@ func parseOperand(op string) (arch.Operand, error) {
 		return arch.Operand{}, fmt.Errorf("%w: empty operand", arch.ErrSyntax)
 	case op[0] == '%':
 		// A relocation operator: "%lo(sym)(a5)", "%pcrel_lo(.L1)".
-		if isRelocation(op) {
+		if arch.IsRelocation(op) {
 			return lowRelocation(op)
 		}
 		return arch.Operand{}, fmt.Errorf("%w: %q (RISC-V registers have no %%)", arch.ErrSyntax, op)
@@ -186,29 +186,4 @@ func lowRelocation(op string) (arch.Operand, error) {
 	}
 	o.Base = base
 	return o, nil
-}
-
-// isRelocation reports whether s starts with a relocation operator,
-// "%name(", and its parentheses balance.
-func isRelocation(s string) bool {
-	i := 1
-	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] == '_') {
-		i++
-	}
-	if i == 1 || i == len(s) || s[i] != '(' {
-		return false
-	}
-	depth := 0
-	for j := i; j < len(s); j++ {
-		switch s[j] {
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth < 0 {
-				return false
-			}
-		}
-	}
-	return depth == 0 && s[len(s)-1] == ')'
 }
