@@ -61,6 +61,10 @@ type Operand struct {
 	// resolves it from the ELF file's symbol tables.
 	Symbol    string
 	SymbolRef SymbolRef
+	// FloatImmediate: a Const written as a floating-point literal (32-bit
+	// arm gcc's "#1.5e+0"); Value holds its float64 bits until ParseArg
+	// converts them to the argument's size ("4f@" gets float32 bits).
+	FloatImmediate bool
 	// PCRelative: Base is the instruction pointer and the address is
 	// relative to the probe's own address (x86-64 "sym(%rip)"). While a
 	// uprobe handler runs, pt_regs' instruction pointer is the probe's

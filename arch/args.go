@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -77,6 +78,16 @@ func ParseArg(a *Arch, text string) (Arg, error) {
 	case 1, 2, 4, 8:
 	default:
 		return arg, fmt.Errorf("%w: %d bytes (a spec holds 1, 2, 4 or 8)", ErrSize, arg.Size)
+	}
+	if arg.FloatImmediate {
+		switch {
+		case !arg.Float:
+			return arg, fmt.Errorf("%w: floating-point literal %q for an integer argument", ErrSyntax, op)
+		case arg.Size == 4:
+			arg.Value = uint64(math.Float32bits(float32(math.Float64frombits(arg.Value))))
+		case arg.Size != 8:
+			return arg, fmt.Errorf("%w: %d-byte floating-point literal %q (want 4f@ or 8f@)", ErrSize, arg.Size, op)
+		}
 	}
 	if arg.Kind == Reg && a.RegisterBytes != 0 && arg.Size > a.RegisterBytes {
 		return arg, fmt.Errorf("%w: %d bytes named by the %d-byte register %s, which holds only the low half; the note does not say which register holds the rest", ErrPartialRegister, arg.Size, a.RegisterBytes, arg.Base.Name)

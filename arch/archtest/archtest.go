@@ -348,6 +348,10 @@ func CheckOperand(t testing.TB, a *arch.Arch, table arch.RegTable, op string, pa
 	// The same through a whole argument.
 	// A size every register holds: 8, or the program's register width.
 	text := fmt.Sprintf("-%d@%s", cmpOr(a.RegisterBytes, 8), op)
+	if o.FloatImmediate {
+		// A float literal needs a float argument; 8 bytes keep its bits.
+		text = "8f@" + op
+	}
 	arg, err := arch.ParseArg(a, text)
 	if err != nil {
 		t.Fatalf("ParseArg(%q): %v", text, err)

@@ -21,6 +21,8 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
@@ -155,6 +157,11 @@ func immediate(s, op string) (arch.Operand, error) {
 		if sym, suffix, off, serr := arch.ParseSymbolicDisplacement(s); serr == nil && sym != "" && suffix == "" {
 			return arch.Operand{Kind: arch.Const, Symbol: sym, Value: uint64(off)}, nil
 		}
+		// "#1.5e+0": gcc prints a float constant as a literal; ParseArg
+		// turns it into the bits of the argument's size.
+		if f, ok := floatLiteral(s); ok {
+			return arch.Operand{Kind: arch.Const, Value: math.Float64bits(f), FloatImmediate: true}, nil
+		}
 		if errors.Is(err, arch.ErrSyntax) {
 			if _, derr := arch.ParseDisplacement(s); errors.Is(derr, arch.ErrSymbolic) {
 				return arch.Operand{}, fmt.Errorf("%w in %q", derr, op)
@@ -163,6 +170,18 @@ func immediate(s, op string) (arch.Operand, error) {
 		return arch.Operand{}, fmt.Errorf("%w in %q", err, op)
 	}
 	return arch.Operand{Kind: arch.Const, Value: v}, nil
+}
+
+// floatLiteral parses a decimal floating-point literal with a fraction
+// or an exponent ("1.5e+0", "-2.5e-1", "0.0"); not "inf", "nan", hex or a
+// bare integer, which are not what gcc prints for a float.
+func floatLiteral(s string) (float64, bool) {
+	t := strings.TrimPrefix(s, "-")
+	if t == "" || !arch.IsDigit(t[0]) || !strings.ContainsAny(t, ".eE") || strings.ContainsAny(t, "xXpP") {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
 }
 
 // parseMemory parses "[" address "]", and recognizes the write-back forms

@@ -3,6 +3,7 @@ package arm
 import (
 	"debug/elf"
 	"fmt"
+	"math"
 	"strconv"
 	"testing"
 
@@ -189,6 +190,12 @@ func TestParseArg(t *testing.T) {
 		{"-4@[r6]", arch.Arg{Size: 4, Signed: true, Operand: deref(r6, 0)}},
 		{"4@[lr]", arch.Arg{Size: 4, Operand: deref(lr, 0)}},
 		{"-4@#5", arch.Arg{Size: 4, Signed: true, Operand: imm(5)}},
+		// gcc's float constants (case unsupported_literals): the bits of
+		// the argument's size, as the program passes them.
+		{"8f@#1.5e+0", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Const, Value: math.Float64bits(1.5), FloatImmediate: true}}},
+		{"4f@#-2.5e-1", arch.Arg{Size: 4, Float: true, Operand: arch.Operand{Kind: arch.Const, Value: uint64(math.Float32bits(-0.25)), FloatImmediate: true}}},
+		{"8f@#1.0e+300", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Const, Value: math.Float64bits(1e300), FloatImmediate: true}}},
+		{"4f@#0.0", arch.Arg{Size: 4, Float: true, Operand: arch.Operand{Kind: arch.Const, FloatImmediate: true}}},
 		{"-8@#9223372036854775807", arch.Arg{Size: 8, Signed: true, Operand: imm(1<<63 - 1)}},
 		{"8f@[r3]", arch.Arg{Size: 8, Float: true, Operand: deref(r3, 0)}},
 		{"-4@[sp, #28]", arch.Arg{Size: 4, Signed: true, Operand: deref(sp, 28)}},
@@ -205,6 +212,10 @@ func TestParseArgErrors(t *testing.T) {
 	archtest.CheckArgErrors(t, Arch, []archtest.ArgErrorCase{
 		// A 64-bit value named by one 32-bit register: only the low half.
 		{"-8@r8", arch.ErrPartialRegister, 8, false},
+		{"4@#1.5e+0", arch.ErrSyntax, 4, false},
+		{"2f@#1.5e+0", arch.ErrSize, 2, true},
+		{"4f@#1.5q", arch.ErrSyntax, 4, true},
+		{"4f@#0x1p3", arch.ErrSyntax, 4, true},
 		{"8@lr", arch.ErrPartialRegister, 8, false},
 		// clang's double in a core register pair (survey 4.4).
 		{"8f@r0", arch.ErrPartialRegister, 8, true},
