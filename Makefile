@@ -24,7 +24,7 @@ VM_CASESET_i386 := i386
 ARCH      ?= arm64
 VM_CASES  := build/conformance-{cases}/cases.list
 KERNEL_DIR := .cache/vm/kernels
-# Private roots of a newer Debian suite's packages (vm/pkg-root.sh), for
+# Private roots of a newer Debian suite's packages (internal/vm/pkg-root.sh), for
 # the guests whose QEMU or cross compiler the host's suite lacks (loong64:
 # sid's QEMU and loongarch64 gcc); git-ignored, made on first use.
 VM_ROOT_DIR := .cache/vm/roots
@@ -74,13 +74,13 @@ test: vet oracle-harness
 	@if command -v qemu-system-aarch64 >/dev/null; then \
 	  $(MAKE) --no-print-directory conformance-matrix; \
 	else \
-	  echo "conformance-matrix: skipped: no QEMU (bash vm/install-tools.sh installs it)"; \
+	  echo "conformance-matrix: skipped: no QEMU (bash internal/vm/install-tools.sh installs it)"; \
 	fi
 
-# Static usdtspec binaries, the /init of the QEMU guests.
-vm-init: $(addprefix bin/usdtspec-linux-,$(VM_GOARCHES))
-bin/usdtspec-linux-%: FORCE
-	CGO_ENABLED=0 GOARCH=$* $(GO) build -o $@ ./cmd/usdtspec
+# The guests' /init (internal/vm/guestinit), static, one per GOARCH.
+vm-init: $(addprefix bin/usdtspec-guestinit-linux-,$(VM_GOARCHES))
+bin/usdtspec-guestinit-linux-%: FORCE
+	CGO_ENABLED=0 GOARCH=$* $(GO) build -o $@ ./internal/vm/guestinit
 
 # The differential test against libbpf itself (sid's 1.7 and bookworm's
 # 1.1, built from Debian's source packages into $(ORACLE_DIR)): every
@@ -92,13 +92,13 @@ bin/usdtspec-linux-%: FORCE
 ORACLE_DIR := .cache/oracle
 LIBBPF17 := $(ORACLE_DIR)/apt/src/sid
 oracle-harness:
-	bash conformance/oracle/build.sh $(ORACLE_DIR)
+	bash internal/oracle/build.sh $(ORACLE_DIR)
 oracle: build oracle-harness conformance-cases conformance-cases-i386
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "oracle: skipped: attaching uprobes through libbpf needs root"; \
 	else \
 	  ORACLE_DIR=$(CURDIR)/$(ORACLE_DIR) ORACLE_REPORT=$(CURDIR)/build \
-	    $(GO) test -count=1 -timeout 30m -v -run '^TestOracle$$' ./conformance/oracle && \
+	    $(GO) test -count=1 -timeout 30m -v -run '^TestOracle$$' ./internal/oracle && \
 	  clang -O2 -g -target bpf -Wall -Werror -D__TARGET_ARCH_$(BPF_TARGET_ARCH) -DCONFORM_LIBBPF_HEADER \
 	    -I$(LIBBPF17)/root/usr/include -I$(LIBBPF17)/tree/include/uapi -idirafter /usr/include/$(MULTIARCH) \
 	    -c conformance/conform.bpf.c -o build/conform-libbpf.bpf.o && \
@@ -116,16 +116,16 @@ peer: conformance-cases
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "peer: skipped: debootstrap, chroot and attaching uprobes need root"; \
 	else \
-	  bash conformance/peer/setup.sh $(PEER_DIR) && \
+	  bash internal/peer/setup.sh $(PEER_DIR) && \
 	  PEER_DIR=$(CURDIR)/$(PEER_DIR) PEER_REPORT=$(CURDIR)/build \
-	    $(GO) test -count=1 -timeout 30m -v -run '^TestPeer$$' ./conformance/peer; \
+	    $(GO) test -count=1 -timeout 30m -v -run '^TestPeer$$' ./internal/peer; \
 	fi
 
 vm-tools:
-	bash vm/install-tools.sh
+	bash internal/vm/install-tools.sh
 
 # One VM: make conformance-vm ARCH=s390x [KERNEL=bookworm]
-conformance-vm: build bin/usdtspec-linux-$(or $(VM_GOARCH_$(ARCH)),$(ARCH)) conformance-cases-$(or $(VM_CASESET_$(ARCH)),$(VM_GOARCH_$(ARCH)),$(ARCH))
+conformance-vm: build bin/usdtspec-guestinit-linux-$(or $(VM_GOARCH_$(ARCH)),$(ARCH)) conformance-cases-$(or $(VM_CASESET_$(ARCH)),$(VM_GOARCH_$(ARCH)),$(ARCH))
 	$(BIN) conform --vm $(ARCH)$(if $(KERNEL),:$(KERNEL)) --kernel-dir $(KERNEL_DIR) --root-dir $(VM_ROOT_DIR) --cases '$(VM_CASES)'
 
 # Every (arch, kernel) VM in turn, then one row per VM and the total.
@@ -152,7 +152,7 @@ corpus:
 # it, sid only), and usdtspec dump against readelf (internal/bench).
 BENCH_DIR := build/bench
 bench: build $(BENCH_DIR)/benchprobes
-	bash conformance/oracle/build.sh $(ORACLE_DIR) sid
+	bash internal/oracle/build.sh $(ORACLE_DIR) sid
 	bash internal/bench/libbpf/build.sh $(ORACLE_DIR) $(BENCH_DIR)
 	$(GO) run ./internal/bench -o BENCHMARKS.md
 

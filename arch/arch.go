@@ -163,7 +163,7 @@ type Arch struct {
 	// DecodeSite decodes the instruction at a call site from the file's
 	// bytes there (MaxSiteBytes, fewer at the end of the segment); nil
 	// when the architecture has no decoder. See site.go.
-	DecodeSite func(code []byte) Site
+	DecodeSite func(code []byte) Code
 	// OptimizedCombo reports which Site.Combo the running kernel turns
 	// into an optimized uprobe when the uprobe sits Site.Shift bytes in,
 	// or "" when none. It asks the kernel, so it is meaningful only on a
@@ -198,12 +198,12 @@ type VM struct {
 	// console, rdinit=/init, panic=-1 and quiet the runner always passes.
 	KernelArgs []string
 	// Root is the Debian suite ("sid") of a private package root
-	// (vm/pkg-root.sh, made by vm.Root) holding QEMU and the cross
+	// (internal/vm/pkg-root.sh, made by vm.Root) holding QEMU and the cross
 	// toolchain when the host's packages cannot serve this guest: QEMU
 	// then runs from the root, through the root's own dynamic loader and
 	// with the root's QEMU data files, and the cases' loader and libraries
 	// come from the root's /usr/Triple. "" means the host's packages
-	// (vm/install-tools.sh).
+	// (internal/vm/install-tools.sh).
 	Root string
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 func TestSplit(t *testing.T) {
@@ -58,7 +59,7 @@ func TestParseImmediate(t *testing.T) {
 		{"+5", 0, arch.ErrSyntax},
 	}
 	for _, tt := range tests {
-		got, err := arch.ParseImmediate(tt.in)
+		got, err := lex.ParseImmediate(tt.in)
 		if !errors.Is(err, tt.err) || (err == nil && got != tt.want) {
 			t.Errorf("ParseImmediate(%q) = %#x, %v; want %#x, %v", tt.in, got, err, tt.want, tt.err)
 		}
@@ -89,7 +90,7 @@ func TestParseDisplacement(t *testing.T) {
 		{"4--4", 0, arch.ErrSyntax},
 	}
 	for _, tt := range tests {
-		got, err := arch.ParseDisplacement(tt.in)
+		got, err := lex.ParseDisplacement(tt.in)
 		if !errors.Is(err, tt.err) || (err == nil && got != tt.want) {
 			t.Errorf("ParseDisplacement(%q) = %d, %v; want %d, %v", tt.in, got, err, tt.want, tt.err)
 		}

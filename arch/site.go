@@ -16,9 +16,9 @@ var ErrSiteUnprobeable = errors.New("call site cannot be probed")
 // instruction of the architecture.
 var ErrInstruction = errors.New("undecodable instruction at call site")
 
-// Site is the code at a call site, as the architecture's decoder reads
+// Code is the code at a call site, as the architecture's decoder reads
 // it from the file.
-type Site struct {
+type Code struct {
 	// Insn is the instruction at the call site, in the assembler
 	// syntax of the architecture's decoder ("nop").
 	Insn string

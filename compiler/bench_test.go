@@ -31,8 +31,8 @@ func BenchmarkRead100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f, err := Read(bytes.NewReader(data))
-		if err != nil || len(f.Probes) != 100_000 {
-			b.Fatal(err, len(f.Probes))
+		if err != nil || len(f.CallSites) != 100_000 {
+			b.Fatal(err, len(f.CallSites))
 		}
 	}
 }
@@ -42,7 +42,7 @@ func BenchmarkEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	args := f.Probes[1].Arguments
+	args := f.CallSites[1].Arguments
 	buf := make([]byte, 0, LayoutV17.SpecSize())
 	b.ReportAllocs()
 	for b.Loop() {

@@ -198,7 +198,7 @@ func TestCorpus(t *testing.T) {
 			if f.DebugFile != "" {
 				tl.debugFiles++
 			}
-			for _, p := range f.Probes {
+			for _, p := range f.CallSites {
 				got = append(got, site{p.Provider, p.Name, fmt.Sprintf("%#x", p.PC), fmt.Sprintf("%#x", p.Base), fmt.Sprintf("%#x", p.Semaphore), p.Args})
 				switch {
 				case errors.Is(p.Err, arch.ErrSiteUnprobeable):

@@ -89,7 +89,7 @@ func TestDebugFileByBuildID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := full.Probes[0].Arguments[0]; got.Err != nil || got.SymbolAddress != addr {
+	if got := full.CallSites[0].Arguments[0]; got.Err != nil || got.SymbolAddress != addr {
 		t.Fatalf("unstripped: %+v, want ti at %#x (nm)", got, addr)
 	}
 
@@ -97,7 +97,7 @@ func TestDebugFileByBuildID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(full.Probes[0].Arguments, f.Probes[0].Arguments, cmp.Comparer(errorText)); diff != "" {
+	if diff := cmp.Diff(full.CallSites[0].Arguments, f.CallSites[0].Arguments, cmp.Comparer(errorText)); diff != "" {
 		t.Errorf("stripped + debug file: arguments differ from the unstripped file's (-unstripped +stripped):\n%s", diff)
 	}
 	if want := filepath.Join(good, ".build-id"); !strings.HasPrefix(f.DebugFile, want) {
@@ -115,7 +115,7 @@ func TestDebugFileByBuildID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := f.Probes[0].Arguments
+		a := f.CallSites[0].Arguments
 		if !errors.Is(a[0].Err, ErrSymbolNotFound) || !errors.Is(a[0].Err, arch.ErrSymbolic) {
 			t.Errorf("%s: arg 0: %v, want ErrSymbolNotFound", tc.name, a[0].Err)
 		} else if !strings.Contains(a[0].Err.Error(), "no debug file of build-id ") {
@@ -143,7 +143,7 @@ func TestDebugFileByDebugLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := f.Probes[0].Arguments[0]; a.Err != nil || a.SymbolAddress != addr {
+	if a := f.CallSites[0].Arguments[0]; a.Err != nil || a.SymbolAddress != addr {
 		t.Fatalf("through .gnu_debuglink: %+v, want ti at %#x (nm)", a, addr)
 	}
 	if f.DebugFile != debug {
@@ -163,7 +163,7 @@ func TestDebugFileByDebugLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := f.Probes[0].Arguments[0]; !errors.Is(a.Err, ErrSymbolNotFound) || !strings.Contains(a.Err.Error(), "no debug file prog.debug (.gnu_debuglink)") {
+	if a := f.CallSites[0].Arguments[0]; !errors.Is(a.Err, ErrSymbolNotFound) || !strings.Contains(a.Err.Error(), "no debug file prog.debug (.gnu_debuglink)") {
 		t.Errorf("debug file with a wrong CRC32: %v, want ErrSymbolNotFound naming prog.debug", a.Err)
 	}
 }

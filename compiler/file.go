@@ -32,9 +32,9 @@ type File struct {
 	Class     elf.Class
 	ByteOrder binary.ByteOrder
 	Type      elf.Type
-	Probes    []Probe
+	CallSites    []CallSite
 	// NoteErrors are the notes that could not be read (*NoteError);
-	// the other notes are in Probes.
+	// the other notes are in CallSites.
 	NoteErrors []error
 	// DebugFile is the separate debug file whose symbol table resolved
 	// the operands' symbols, for a stripped file (see [Options]); ""
@@ -42,8 +42,8 @@ type File struct {
 	DebugFile string
 }
 
-// Probe is one call site.
-type Probe struct {
+// CallSite is one call site.
+type CallSite struct {
 	NoteIndex       int // position of its note in .note.stapsdt
 	Provider        string
 	Name            string
@@ -59,13 +59,13 @@ type Probe struct {
 	// Err is set when the call site cannot be attached: a pc or semaphore
 	// outside its segments, or an unsupported architecture.
 	Err error
-	// Site is the instruction at the call site, for architectures with
+	// Code is the instruction at the call site, for architectures with
 	// a decoder (arch.Arch.DecodeSite); its Err, wrapping
 	// ErrSiteUnreadable or arch.ErrInstruction, does not stop the call
 	// site. Empty (never nil) when there is no decoder or the pc is in no
 	// executable segment (see Err). Call sites with the same code share
-	// one Site, so a file of a million call sites holds a few: read-only.
-	Site *arch.Site
+	// one Code, so a file of a million call sites holds a few: read-only.
+	Code *arch.Code
 }
 
 // Argument is one compiled argument, or the reason it did not compile.
@@ -151,9 +151,9 @@ func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
 	// arguments shared, read-only, by every call site that has it.
 	compiled := map[string][]Argument{}
 	syms := &symbols{ef: ef, path: path, dirs: opts.debugDirs()}
-	f.Probes = make([]Probe, 0, countNotes(data, ef.ByteOrder, int(sec.Addralign)))
+	f.CallSites = make([]CallSite, 0, countNotes(data, ef.ByteOrder, int(sec.Addralign)))
 	f.NoteErrors = parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), func(n rawNote) bool {
-		p := Probe{
+		p := CallSite{
 			NoteIndex: n.Index,
 			Provider:  n.Provider,
 			Name:      n.Name,
@@ -175,9 +175,9 @@ func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
 		if p.Err == nil && f.Arch != nil && f.Arch.CheckSite != nil {
 			p.Err = f.Arch.CheckSite(p.PC, syms.code())
 		}
-		p.Site = &noSite
+		p.Code = &noSite
 		if f.Arch != nil && f.Arch.DecodeSite != nil {
-			p.Site = code.site(f.Arch, loads, p.PC)
+			p.Code = code.site(f.Arch, loads, p.PC)
 		}
 		args, ok := compiled[n.Args]
 		if !ok {
@@ -185,7 +185,7 @@ func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
 			compiled[n.Args] = args
 		}
 		p.Arguments = f.resolveSymbols(args, p.PC, syms)
-		f.Probes = append(f.Probes, p)
+		f.CallSites = append(f.CallSites, p)
 		return true
 	})
 	f.DebugFile = syms.debugPath
@@ -216,7 +216,7 @@ type codeReader struct {
 	start  uint64 // file offset of window[0]
 	// shared holds one Site per distinct decoded instruction: the
 	// decoder returns values, and call sites repeat the same few.
-	shared map[siteKey]*arch.Site
+	shared map[siteKey]*arch.Code
 }
 
 // siteKey identifies a decoded Site by its bytes' backing array, not
@@ -231,16 +231,16 @@ type siteKey struct {
 }
 
 // noSite is the Site of call sites without a decoded instruction.
-var noSite arch.Site
+var noSite arch.Code
 
 const codeWindow = 4096
 
 // site decodes the code at pc with a's decoder: arch.MaxSiteBytes, or
 // what is left of the pc's executable segment in the file.
-func (c *codeReader) site(a *arch.Arch, segs []segment, pc uint64) *arch.Site {
+func (c *codeReader) site(a *arch.Arch, segs []segment, pc uint64) *arch.Code {
 	s := c.decode(a, segs, pc)
 	if s.Err != nil {
-		failed := new(arch.Site)
+		failed := new(arch.Code)
 		*failed = s
 		return failed
 	}
@@ -249,15 +249,15 @@ func (c *codeReader) site(a *arch.Arch, segs []segment, pc uint64) *arch.Site {
 		return shared
 	}
 	if c.shared == nil {
-		c.shared = map[siteKey]*arch.Site{}
+		c.shared = map[siteKey]*arch.Code{}
 	}
-	shared := new(arch.Site)
+	shared := new(arch.Code)
 	*shared = s
 	c.shared[k] = shared
 	return shared
 }
 
-func (c *codeReader) decode(a *arch.Arch, segs []segment, pc uint64) arch.Site {
+func (c *codeReader) decode(a *arch.Arch, segs []segment, pc uint64) arch.Code {
 	var seg *segment
 	for i := range segs {
 		if s := &segs[i]; s.exec && pc >= s.vaddr && pc-s.vaddr < s.memsz {
@@ -266,11 +266,11 @@ func (c *codeReader) decode(a *arch.Arch, segs []segment, pc uint64) arch.Site {
 		}
 	}
 	if seg == nil {
-		return arch.Site{} // the probe's Err says so
+		return arch.Code{} // the probe's Err says so
 	}
 	rel := pc - seg.vaddr
 	if rel >= seg.filesz {
-		return arch.Site{Err: fmt.Errorf("%w: pc %#x is past the file bytes of its PT_LOAD", ErrSiteUnreadable, pc)}
+		return arch.Code{Err: fmt.Errorf("%w: pc %#x is past the file bytes of its PT_LOAD", ErrSiteUnreadable, pc)}
 	}
 	off := seg.offset + rel
 	n := min(arch.MaxSiteBytes, seg.filesz-rel)
@@ -283,7 +283,7 @@ func (c *codeReader) decode(a *arch.Arch, segs []segment, pc uint64) arch.Site {
 		c.window, c.start = c.window[:got], off
 		if uint64(got) < n {
 			c.window = c.window[:0]
-			return arch.Site{Err: fmt.Errorf("%w: %d of %d bytes at file offset %#x: %v", ErrSiteUnreadable, got, n, off, err)}
+			return arch.Code{Err: fmt.Errorf("%w: %d of %d bytes at file offset %#x: %v", ErrSiteUnreadable, got, n, off, err)}
 		}
 	}
 	return a.DecodeSite(c.window[off-c.start : off-c.start+n])
@@ -300,7 +300,7 @@ func fileOffset(segs []segment, addr uint64, exec bool) (uint64, bool) {
 	return 0, false
 }
 
-func (f *File) locate(p *Probe, segs []segment) error {
+func (f *File) locate(p *CallSite, segs []segment) error {
 	var errs []error
 	if f.Arch == nil {
 		errs = append(errs, fmt.Errorf("%w: %v %v", ErrUnsupportedArch, f.Machine, f.Class))

@@ -34,7 +34,7 @@ func build(t testing.TB, class elf.Class, order binary.ByteOrder, m elf.Machine,
 	return f
 }
 
-var probeOpts = cmpopts.IgnoreFields(Probe{}, "Arguments", "Err", "Site") // Site: site_test.go
+var probeOpts = cmpopts.IgnoreFields(CallSite{}, "Arguments", "Err", "Code") // Code: site_test.go
 
 func TestReadClassesAndByteOrders(t *testing.T) {
 	for _, tc := range []struct {
@@ -57,12 +57,12 @@ func TestReadClassesAndByteOrders(t *testing.T) {
 			notes = elfbuild.AppendNote(notes, tc.class, tc.order, elfbuild.Note{PC: 0x401020, Base: 0x402000, Provider: "prov", Name: "first", Arguments: ""})
 			notes = elfbuild.AppendNote(notes, tc.class, tc.order, elfbuild.Note{PC: 0x401030, Base: 0x402000, Provider: "prov", Name: "zero", Arguments: ":"})
 			f := build(t, tc.class, tc.order, tc.machine, ptr[uint64](0x402000), notes)
-			want := []Probe{
+			want := []CallSite{
 				{NoteIndex: 0, Provider: "prov", Name: "first", PC: 0x401010, FileOffset: tc.textOff + 0x10, Base: 0x402000, Semaphore: 0x404002, SemaphoreOffset: tc.textOff + 0x1000 + 2, Args: tc.args},
 				{NoteIndex: 1, Provider: "prov", Name: "first", PC: 0x401020, FileOffset: tc.textOff + 0x20, Base: 0x402000, Args: ""},
 				{NoteIndex: 2, Provider: "prov", Name: "zero", PC: 0x401030, FileOffset: tc.textOff + 0x30, Base: 0x402000, Args: ":"},
 			}
-			if diff := cmp.Diff(want, f.Probes, probeOpts); diff != "" {
+			if diff := cmp.Diff(want, f.CallSites, probeOpts); diff != "" {
 				t.Errorf("probes mismatch (-want +got):\n%s", diff)
 			}
 			if len(f.NoteErrors) != 0 {
@@ -71,23 +71,23 @@ func TestReadClassesAndByteOrders(t *testing.T) {
 			if f.Class != tc.class || f.ByteOrder != tc.order || f.Machine != tc.machine {
 				t.Errorf("file header read as %v %v %v", f.Class, f.ByteOrder, f.Machine)
 			}
-			if len(f.Probes[1].Arguments) != 0 || len(f.Probes[2].Arguments) != 0 {
-				t.Errorf("zero-argument notes got arguments: %+v %+v", f.Probes[1].Arguments, f.Probes[2].Arguments)
+			if len(f.CallSites[1].Arguments) != 0 || len(f.CallSites[2].Arguments) != 0 {
+				t.Errorf("zero-argument notes got arguments: %+v %+v", f.CallSites[1].Arguments, f.CallSites[2].Arguments)
 			}
 			if f.Arch == nil {
-				if !errors.Is(f.Probes[0].Err, ErrUnsupportedArch) || !errors.Is(f.Probes[0].Arguments[0].Err, ErrUnsupportedArch) {
-					t.Errorf("unsupported machine: probe error %v, argument error %v", f.Probes[0].Err, f.Probes[0].Arguments[0].Err)
+				if !errors.Is(f.CallSites[0].Err, ErrUnsupportedArch) || !errors.Is(f.CallSites[0].Arguments[0].Err, ErrUnsupportedArch) {
+					t.Errorf("unsupported machine: probe error %v, argument error %v", f.CallSites[0].Err, f.CallSites[0].Arguments[0].Err)
 				}
 				return
 			}
-			for i, a := range f.Probes[0].Arguments {
+			for i, a := range f.CallSites[0].Arguments {
 				if a.Err != nil {
 					t.Errorf("argument %d: %v", i, a.Err)
 				}
 			}
 			if tc.want != nil {
 				var kinds []arch.Kind
-				for _, a := range f.Probes[0].Arguments {
+				for _, a := range f.CallSites[0].Arguments {
 					kinds = append(kinds, a.Kind)
 				}
 				if diff := cmp.Diff(tc.want, kinds); diff != "" {
@@ -107,18 +107,18 @@ func TestPrelink(t *testing.T) {
 	// A zero base means "not recorded": no adjustment.
 	notes = elfbuild.AppendNote(notes, elf.ELFCLASS64, order, elfbuild.Note{PC: 0x401040, Base: 0, Provider: "p", Name: "nobase"})
 	f := build(t, elf.ELFCLASS64, order, elf.EM_X86_64, ptr[uint64](0x402000), notes)
-	want := []Probe{
+	want := []CallSite{
 		{NoteIndex: 0, Provider: "p", Name: "moved", PC: 0x401010, FileOffset: 0xb0 + 0x10, Base: 0x300000, Semaphore: 0x404004, SemaphoreOffset: 0xb0 + 0x1000 + 4},
 		{NoteIndex: 1, Provider: "p", Name: "nobase", PC: 0x401040, FileOffset: 0xb0 + 0x40},
 	}
-	if diff := cmp.Diff(want, f.Probes, probeOpts); diff != "" {
+	if diff := cmp.Diff(want, f.CallSites, probeOpts); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 
 	// Without .stapsdt.base nothing is adjusted, and that is fine.
 	f = build(t, elf.ELFCLASS64, order, elf.EM_X86_64, nil, elfbuild.AppendNote(nil, elf.ELFCLASS64, order,
 		elfbuild.Note{PC: 0x401010, Base: 0x300000, Provider: "p", Name: "n"}))
-	if got := f.Probes[0]; got.PC != 0x401010 || got.FileOffset != 0xc0 || got.Err != nil {
+	if got := f.CallSites[0]; got.PC != 0x401010 || got.FileOffset != 0xc0 || got.Err != nil {
 		t.Errorf("no .stapsdt.base: %+v", got)
 	}
 }
@@ -130,19 +130,19 @@ func TestLocationErrors(t *testing.T) {
 	notes = elfbuild.AppendNote(notes, elf.ELFCLASS64, order, elfbuild.Note{PC: 0x401010, Semaphore: 0x401020, Provider: "p", Name: "sema_in_text"})
 	notes = elfbuild.AppendNote(notes, elf.ELFCLASS64, order, elfbuild.Note{PC: 0x900000, Semaphore: 0x900000, Provider: "p", Name: "nowhere"})
 	f := build(t, elf.ELFCLASS64, order, elf.EM_X86_64, nil, notes)
-	if len(f.Probes) != 3 {
-		t.Fatalf("got %d probes, want 3", len(f.Probes))
+	if len(f.CallSites) != 3 {
+		t.Fatalf("got %d probes, want 3", len(f.CallSites))
 	}
-	for _, p := range f.Probes {
+	for _, p := range f.CallSites {
 		if !errors.Is(p.Err, ErrNoSegment) {
 			t.Errorf("%s: error %v, want ErrNoSegment", p.Name, p.Err)
 		}
 	}
-	if msg := f.Probes[2].Err.Error(); !strings.Contains(msg, "pc 0x900000") || !strings.Contains(msg, "semaphore 0x900000") {
+	if msg := f.CallSites[2].Err.Error(); !strings.Contains(msg, "pc 0x900000") || !strings.Contains(msg, "semaphore 0x900000") {
 		t.Errorf("error should name both addresses: %s", msg)
 	}
 	// The argument still compiles: a location error is not an argument error.
-	if a := f.Probes[0].Arguments; len(a) != 1 || a[0].Err != nil {
+	if a := f.CallSites[0].Arguments; len(a) != 1 || a[0].Err != nil {
 		t.Errorf("arguments: %+v", a)
 	}
 }
@@ -197,7 +197,7 @@ func TestMalformedNotes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := build(t, elf.ELFCLASS64, order, elf.EM_X86_64, nil, tt.notes)
 			var names []string
-			for _, p := range f.Probes {
+			for _, p := range f.CallSites {
 				names = append(names, p.Name)
 			}
 			if diff := cmp.Diff(tt.wantNames, names); diff != "" {
@@ -227,7 +227,7 @@ func TestArgumentErrorsDoNotSpread(t *testing.T) {
 	notes := elfbuild.AppendNote(nil, elf.ELFCLASS64, order, elfbuild.Note{PC: 0x401010, Provider: "p", Name: "n",
 		Arguments: "-4@%edi -4@gi(%rip) 8@%xmm0 16@%rax -8@-8(%rbp)"})
 	f := build(t, elf.ELFCLASS64, order, elf.EM_X86_64, nil, notes)
-	args := f.Probes[0].Arguments
+	args := f.CallSites[0].Arguments
 	want := []error{nil, arch.ErrSymbolic, arch.ErrFloatRegister, arch.ErrSize, nil}
 	if len(args) != len(want) {
 		t.Fatalf("%d arguments, want %d", len(args), len(want))

@@ -49,7 +49,7 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, p := range file.Probes {
+		for _, p := range file.CallSites {
 			Encode(LayoutV17, file.ByteOrder, p.Arguments, 0)
 			Encode(LayoutV16, file.ByteOrder, p.Arguments, 0)
 		}

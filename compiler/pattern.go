@@ -27,7 +27,7 @@ func CheckProbePattern(pattern string) error {
 
 // Matches reports whether the call site is one of pattern's (see
 // CheckProbePattern); the empty pattern matches every call site.
-func (p *Probe) Matches(pattern string) bool {
+func (p *CallSite) Matches(pattern string) bool {
 	if pattern == "" {
 		return true
 	}

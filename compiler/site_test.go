@@ -41,10 +41,10 @@ var (
 	nop10Combo = []byte{0x90, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}
 )
 
-func sitesOf(f *File) []arch.Site {
-	var out []arch.Site
-	for _, p := range f.Probes {
-		out = append(out, *p.Site)
+func sitesOf(f *File) []arch.Code {
+	var out []arch.Code
+	for _, p := range f.CallSites {
+		out = append(out, *p.Code)
 	}
 	return out
 }
@@ -65,7 +65,7 @@ func TestSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []arch.Site{
+	want := []arch.Code{
 		{Insn: "nop", Bytes: nop5Combo, Combo: "nop+nop5", Shift: 1},
 		{Insn: "nop", Bytes: []byte{0x90}},
 		{Insn: "nop", Bytes: nop10Combo, Combo: "nop+nop10", Shift: 1},
@@ -81,7 +81,7 @@ func TestSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []arch.Site{{Insn: "dec %eax", Bytes: []byte{0x48}}, {Insn: "nop", Bytes: nop10Combo, Combo: "nop+nop10", Shift: 1}}
+	want = []arch.Code{{Insn: "dec %eax", Bytes: []byte{0x48}}, {Insn: "nop", Bytes: nop10Combo, Combo: "nop+nop10", Shift: 1}}
 	if diff := cmp.Diff(want, sitesOf(f)); diff != "" {
 		t.Errorf("i386 sites (-want +got):\n%s", diff)
 	}
@@ -96,11 +96,11 @@ func TestSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]arch.Site{{}, {}}, append(sitesOf(f), sitesOf(f2)...), cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff([]arch.Code{{}, {}}, append(sitesOf(f), sitesOf(f2)...), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("sites without a decoder or segment (-want +got):\n%s", diff)
 	}
-	if !errors.Is(f2.Probes[0].Err, ErrNoSegment) {
-		t.Errorf("pc outside the text: Err %v, want ErrNoSegment", f2.Probes[0].Err)
+	if !errors.Is(f2.CallSites[0].Err, ErrNoSegment) {
+		t.Errorf("pc outside the text: Err %v, want ErrNoSegment", f2.CallSites[0].Err)
 	}
 }
 
@@ -135,10 +135,10 @@ func TestSiteErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.Probes[0].Site; got.Insn != "nop" || got.Err != nil {
+	if got := f.CallSites[0].Code; got.Insn != "nop" || got.Err != nil {
 		t.Errorf("site in the file: %+v", got)
 	}
-	if got := f.Probes[1].Site; !errors.Is(got.Err, ErrSiteUnreadable) || got.Insn != "" {
+	if got := f.CallSites[1].Code; !errors.Is(got.Err, ErrSiteUnreadable) || got.Insn != "" {
 		t.Errorf("site past p_filesz: %+v, want an error wrapping ErrSiteUnreadable", got)
 	}
 
@@ -149,13 +149,13 @@ func TestSiteErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.Probes[1].Site; !errors.Is(got.Err, ErrSiteUnreadable) || got.Insn != "" {
+	if got := f.CallSites[1].Code; !errors.Is(got.Err, ErrSiteUnreadable) || got.Insn != "" {
 		t.Errorf("unreadable site: %+v, want an error wrapping ErrSiteUnreadable", got)
 	}
-	if got := f.Probes[2].Site; got.Insn != "ud2" || got.Err != nil {
+	if got := f.CallSites[2].Code; got.Insn != "ud2" || got.Err != nil {
 		t.Errorf("site after an unreadable one: %+v, want ud2", got)
 	}
-	for _, p := range f.Probes {
+	for _, p := range f.CallSites {
 		if p.Err != nil {
 			t.Errorf("%s: probe error %v: a site's bytes do not stop the call site", p.Name, p.Err)
 		}
@@ -166,7 +166,7 @@ func TestSiteErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.Probes[0].Site; !errors.Is(got.Err, arch.ErrInstruction) {
+	if got := f.CallSites[0].Code; !errors.Is(got.Err, arch.ErrInstruction) {
 		t.Errorf("push %%es in 64-bit code: %+v, want an error wrapping arch.ErrInstruction", got)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // TestSymbolicOperandsResolved: in the committed gcc -O2 PIE binary,
@@ -37,7 +37,7 @@ func TestSymbolicOperandsResolved(t *testing.T) {
 		addr[s.Name] = s.Value
 	}
 	checked := 0
-	for _, p := range f.Probes {
+	for _, p := range f.CallSites {
 		for _, a := range p.Arguments {
 			if a.Symbol == "" {
 				continue
@@ -105,10 +105,10 @@ void probe_` + label + `(void) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(f.Probes) != 2 {
-			t.Fatalf("%s: %d probes, want 2", tc.path, len(f.Probes))
+		if len(f.CallSites) != 2 {
+			t.Fatalf("%s: %d probes, want 2", tc.path, len(f.CallSites))
 		}
-		for _, p := range f.Probes {
+		for _, p := range f.CallSites {
 			for i, want := range tc.want {
 				got := p.Arguments[i].Err
 				if !errors.Is(got, want) || !errors.Is(got, arch.ErrSymbolic) {
@@ -185,10 +185,10 @@ func TestGOTOFFStrippedBindNow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(f.Probes) != 1 || len(f.Probes[0].Arguments) != 1 {
-			t.Fatalf("%s: %d probes, want 1 with 1 argument", name, len(f.Probes))
+		if len(f.CallSites) != 1 || len(f.CallSites[0].Arguments) != 1 {
+			t.Fatalf("%s: %d probes, want 1 with 1 argument", name, len(f.CallSites))
 		}
-		a := f.Probes[0].Arguments[0]
+		a := f.CallSites[0].Arguments[0]
 		if want := int64(g-pltgot) + 8; a.Err != nil || a.Offset != want || a.Base.Name != "ebx" {
 			t.Errorf("%s: %+v (err %v), want *(ebx + %d): g at %#x, GOT at %#x", name, a.Arg, a.Err, want, g, pltgot)
 		}
@@ -215,10 +215,10 @@ func TestArmSymbolicConst(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(f.Probes) != 1 || len(f.Probes[0].Arguments) != 1 {
-			t.Fatalf("%s: %d probes, want 1 with 1 argument", tc.name, len(f.Probes))
+		if len(f.CallSites) != 1 || len(f.CallSites[0].Arguments) != 1 {
+			t.Fatalf("%s: %d probes, want 1 with 1 argument", tc.name, len(f.CallSites))
 		}
-		a := f.Probes[0].Arguments[0]
+		a := f.CallSites[0].Arguments[0]
 		switch {
 		case tc.err != nil && !errors.Is(a.Err, tc.err):
 			t.Errorf("%s: %v, want %v", tc.name, a.Err, tc.err)
@@ -247,11 +247,11 @@ void _start(void) { STAP_PROBE2(p, n, &g[2], &counter); for (;;); }
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Probes) != 1 || len(f.Probes[0].Arguments) != 2 {
-		t.Fatalf("%d probes, want 1 with 2 arguments", len(f.Probes))
+	if len(f.CallSites) != 1 || len(f.CallSites[0].Arguments) != 2 {
+		t.Fatalf("%d probes, want 1 with 2 arguments", len(f.CallSites))
 	}
 	for i, want := range []uint64{symbolAddress(t, nm, "g") + 8, symbolAddress(t, nm, "counter")} {
-		a := f.Probes[0].Arguments[i]
+		a := f.CallSites[0].Arguments[i]
 		if strings.Contains(a.Text, "#") {
 			t.Fatalf("clang wrote %q: not the form under test", a.Text)
 		}
@@ -299,7 +299,7 @@ g:	.4byte 1, 2, 3
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := f.Probes[0].Arguments
+	args := f.CallSites[0].Arguments
 	for i, want := range []int64{int64((g + 8) & 0xfff), int64(g & 0xfff)} {
 		if args[i].Err != nil || args[i].Kind != arch.Deref || args[i].Offset != want {
 			t.Errorf("argument #%d %q: offset %d (err %v), want %d", i, args[i].Text, args[i].Offset, args[i].Err, want)

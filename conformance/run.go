@@ -152,7 +152,7 @@ func Run(ctx context.Context, c Case) (*Result, error) {
 			return nil, err
 		}
 		seen := map[string]bool{}
-		for _, p := range f.Probes {
+		for _, p := range f.CallSites {
 			name := p.Provider + ":" + p.Name
 			if !seen[name] {
 				seen[name] = true
@@ -183,7 +183,7 @@ func Run(ctx context.Context, c Case) (*Result, error) {
 	prog := coll.Programs["conform"]
 
 	// Attach: one link per probe, its cookie the probe's index.
-	sitesBySpec := map[uint32][]usdt.Site{}
+	sitesBySpec := map[uint32][]usdt.AttachedSite{}
 	start := time.Now()
 	for i, t := range targets {
 		l, err := mgr.Attach(prog, t, &usdt.Options{Cookie: uint64(i)})
@@ -267,7 +267,7 @@ func parseLines(out []byte) ([]line, error) {
 
 // compare pairs the k-th hit with the k-th line. It returns the failures
 // and the arguments at a hardware limit.
-func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[uint32][]usdt.Site, cookies bool) (fails, limits []Failure) {
+func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[uint32][]usdt.AttachedSite, cookies bool) (fails, limits []Failure) {
 	for k := 0; k < max(len(hits), len(lines)); k++ {
 		if k >= len(hits) {
 			fails = append(fails, Failure{Hit: k + 1, Probe: lines[k].probe, Arg: -1, Reason: "line with no hit: the probe did not fire or was not attached"})
@@ -349,8 +349,8 @@ type argInfo struct {
 // carry it, else by instruction pointer. Sites sharing a spec id have the
 // same arguments, so their argument descriptions are the same; the pc is
 // then given as the list of candidates.
-func siteOf(h *conformHit, sitesBySpec map[uint32][]usdt.Site, cookies bool) siteInfo {
-	var cands []usdt.Site
+func siteOf(h *conformHit, sitesBySpec map[uint32][]usdt.AttachedSite, cookies bool) siteInfo {
+	var cands []usdt.AttachedSite
 	if cookies {
 		cands = sitesBySpec[uint32(h.SpecId)]
 	} else {
@@ -367,11 +367,11 @@ func siteOf(h *conformHit, sitesBySpec map[uint32][]usdt.Site, cookies bool) sit
 	}
 	var pcs []string
 	for _, s := range cands {
-		pcs = append(pcs, fmt.Sprintf("%#x", s.PC))
+		pcs = append(pcs, fmt.Sprintf("%#x", s.CallSite.PC))
 	}
 	sort.Strings(pcs)
 	info := siteInfo{pc: strings.Join(pcs, "|")}
-	for _, a := range cands[0].Arguments {
+	for _, a := range cands[0].CallSite.Arguments {
 		info.args = append(info.args, argInfo{operand: a.Text, spec: describe(&a), limit: compiler.Unreadable(&a)})
 	}
 	return info

@@ -21,7 +21,7 @@
 #	arm       arm-linux-gnueabihf-gcc, -g++ -marm (armhf: ARMv7, hard float)
 #	loong64   loongarch64-linux-gnu-gcc, -g++ (Debian sid's, see below)
 #
-# (vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
+# (internal/vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
 # testdata/conformance/libCASE.c), which are linked PIE with their
 # library next to them (rpath $ORIGIN), as in build/conformance/:
@@ -92,14 +92,14 @@ CONFX_CC_arm ?= $(CONFX_TRIPLE_arm)-gcc -marm
 CONFX_CXX_arm ?= $(CONFX_TRIPLE_arm)-g++ -marm
 # loong64: bookworm has no loongarch64 cross compiler; Debian sid's
 # (gcc-loongarch64-linux-gnu, with libc6-dev-loong64-cross) lives in the
-# private sid root that also holds the guest's QEMU (vm/pkg-root.sh, made
+# private sid root that also holds the guest's QEMU (internal/vm/pkg-root.sh, made
 # on first use under $(VM_ROOT_DIR)), and runs chrooted there with the
-# repository bind-mounted at its own path (vm/root-exec.sh; as root, or
+# repository bind-mounted at its own path (internal/vm/root-exec.sh; as root, or
 # in a user namespace).
 VM_ROOT_DIR ?= .cache/vm/roots
 CONFX_ROOT_loong64 := sid
-CONFX_CC_loong64 ?= vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-gcc
-CONFX_CXX_loong64 ?= vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-g++
+CONFX_CC_loong64 ?= internal/vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-gcc
+CONFX_CXX_loong64 ?= internal/vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-g++
 # Compiler drivers by language (c, cxx) as conformance.mk names them.
 CONFX_DRIVER_c = $(CONFX_CC_$(1))
 CONFX_DRIVER_cxx = $(CONFX_CXX_$(1))
@@ -163,7 +163,7 @@ build/conformance-$(1)/cases.list: $(CONFX_EXES_$(1)) testdata/conformance-cross
 # live in a package root (CONFX_ROOT_ARCH) has the root made first.
 build/conformance-$(1): $(if $(CONFX_ROOT_$(1)),| $(VM_ROOT_DIR)/$(CONFX_ROOT_$(1))/.pkg-root)
 	@command -v $$(firstword $$(CONFX_CC_$(1))) >/dev/null && command -v $$(firstword $$(CONFX_CXX_$(1))) >/dev/null || \
-	  { echo "conformance-cases-$(1): $$(firstword $$(CONFX_CC_$(1))) or $$(firstword $$(CONFX_CXX_$(1))) not found: run vm/install-tools.sh" >&2; exit 1; }
+	  { echo "conformance-cases-$(1): $$(firstword $$(CONFX_CC_$(1))) or $$(firstword $$(CONFX_CXX_$(1))) not found: run internal/vm/install-tools.sh" >&2; exit 1; }
 	mkdir -p $$@
 endef
 
@@ -188,9 +188,9 @@ endif
 
 $(foreach arch,$(CONFX_ARCHES) $(CONFX_EXTRA_ARCHES),$(eval $(call confx_arch,$(arch))))
 
-# A package root (the stamp is written last, see vm/pkg-root.sh).
-$(VM_ROOT_DIR)/%/.pkg-root: vm/pkg-root.sh
-	bash vm/pkg-root.sh $* $(VM_ROOT_DIR)
+# A package root (the stamp is written last, see internal/vm/pkg-root.sh).
+$(VM_ROOT_DIR)/%/.pkg-root: internal/vm/pkg-root.sh
+	bash internal/vm/pkg-root.sh $* $(VM_ROOT_DIR)
 
 .PHONY: conformance-cases-cross conformance-cross-clean
 conformance-cases-cross: $(addprefix conformance-cases-,$(CONFX_ARCHES))

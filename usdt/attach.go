@@ -11,15 +11,18 @@ import (
 	"github.com/usdtspec/usdtspec/compiler"
 )
 
-// Site is one attached call site and the spec id its BPF cookie (or IP
+// AttachedSite is one attached call site and the spec id its BPF cookie (or IP
 // map entry) carries.
-type Site struct {
-	compiler.Probe
+type AttachedSite struct {
+	// CallSite is the call site as the compiler read it from the file.
+	CallSite compiler.CallSite
+	// SpecID is the spec's slot in the spec map, which the uprobe's BPF
+	// cookie (or its IP map entry) carries.
 	SpecID uint32
 	// IP is the call site's absolute address in the IP-to-spec-id map;
 	// 0 when BPF cookies are used.
 	IP uint64
-	// Shift is where the uprobe is, from the call site: Probe.Site.Shift
+	// Shift is where the uprobe is, from the call site: CallSite.Code.Shift
 	// (1, on the long nop) when the call site is a nop combo that the
 	// kernel optimizes, 0 otherwise. IP includes it.
 	Shift uint64
@@ -33,12 +36,12 @@ type Link struct {
 	link.Link // the first underlying link, for Info
 	m         *Manager
 	links     []link.Link
-	sites     []Site
+	sites     []AttachedSite
 	closed    bool
 }
 
 // Sites lists the attached call sites.
-func (l *Link) Sites() []Site { return l.sites }
+func (l *Link) Sites() []AttachedSite { return l.sites }
 
 // Close detaches all call sites and frees their specs.
 func (l *Link) Close() error {
@@ -94,17 +97,17 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	if opts == nil {
 		opts = &Options{}
 	}
-	f, probes, err := m.open(t)
+	f, callSites, err := m.open(t)
 	if err != nil {
 		return nil, err
 	}
 	// Compile everything first: one bad call site attaches nothing.
-	specs := make([][]byte, len(probes))
-	shifts := make([]uint64, len(probes))
+	specs := make([][]byte, len(callSites))
+	shifts := make([]uint64, len(callSites))
 	optimized := m.optimizedCombo(f)
 	var bad []error
-	for i := range probes {
-		p := &probes[i]
+	for i := range callSites {
+		p := &callSites[i]
 		var args []compiler.Argument
 		shifts[i], args = attachPoint(p, optimized)
 		b, err := compiler.Encode(m.layout, f.ByteOrder, args, opts.Cookie)
@@ -122,7 +125,7 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l := &Link{m: m, sites: make([]Site, 0, len(probes))}
+	l := &Link{m: m, sites: make([]AttachedSite, 0, len(callSites))}
 	fail := func(err error) (*Link, error) {
 		for _, ln := range l.links {
 			ln.Close()
@@ -136,23 +139,23 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 			return nil, err
 		}
 	}
-	for i := range probes {
+	for i := range callSites {
 		id, err := m.acquireLocked(specs[i])
 		if err != nil {
 			return fail(err)
 		}
-		l.sites = append(l.sites, Site{Probe: probes[i], SpecID: id, Shift: shifts[i]})
+		l.sites = append(l.sites, AttachedSite{CallSite: callSites[i], SpecID: id, Shift: shifts[i]})
 		if locate == nil {
 			continue
 		}
 		// The BPF side looks up pt_regs' ip, the uprobe's address.
-		ip, err := locate(probes[i].FileOffset)
+		ip, err := locate(callSites[i].FileOffset)
 		ip += shifts[i]
 		if err == nil {
 			err = m.addIPLocked(ip, id)
 		}
 		if err != nil {
-			return fail(fmt.Errorf("usdt: %s: %s:%s at pc %#x: %w", t.Path, probes[i].Provider, probes[i].Name, probes[i].PC, err))
+			return fail(fmt.Errorf("usdt: %s: %s:%s at pc %#x: %w", t.Path, callSites[i].Provider, callSites[i].Name, callSites[i].PC, err))
 		}
 		l.sites[i].IP = ip
 	}
@@ -165,10 +168,10 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 		o := &link.UprobeMultiOptions{PID: uint32(opts.PID)}
 		haveSema := false
 		for _, s := range l.sites {
-			o.Addresses = append(o.Addresses, s.FileOffset+s.Shift)
-			o.RefCtrOffsets = append(o.RefCtrOffsets, s.SemaphoreOffset)
+			o.Addresses = append(o.Addresses, s.CallSite.FileOffset+s.Shift)
+			o.RefCtrOffsets = append(o.RefCtrOffsets, s.CallSite.SemaphoreOffset)
 			o.Cookies = append(o.Cookies, uint64(s.SpecID))
-			haveSema = haveSema || s.SemaphoreOffset != 0
+			haveSema = haveSema || s.CallSite.SemaphoreOffset != 0
 		}
 		if !haveSema {
 			o.RefCtrOffsets = nil
@@ -181,10 +184,10 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	} else {
 		for _, s := range l.sites {
 			ln, err := ex.Uprobe("", prog, &link.UprobeOptions{
-				Address: s.FileOffset + s.Shift, RefCtrOffset: s.SemaphoreOffset, Cookie: uint64(s.SpecID), PID: opts.PID,
+				Address: s.CallSite.FileOffset + s.Shift, RefCtrOffset: s.CallSite.SemaphoreOffset, Cookie: uint64(s.SpecID), PID: opts.PID,
 			})
 			if err != nil {
-				return fail(fmt.Errorf("usdt: %s: %s:%s at offset %#x: %w", t.Path, s.Provider, s.Name, s.FileOffset+s.Shift, err))
+				return fail(fmt.Errorf("usdt: %s: %s:%s at offset %#x: %w", t.Path, s.CallSite.Provider, s.CallSite.Name, s.CallSite.FileOffset+s.Shift, err))
 			}
 			l.links = append(l.links, ln)
 		}
@@ -222,7 +225,7 @@ func (m *Manager) acquireLocked(spec []byte) (uint32, error) {
 
 // releaseLocked drops the sites' references to their specs and IP
 // entries; unreferenced ids go back to the free list.
-func (m *Manager) releaseLocked(sites []Site) error {
+func (m *Manager) releaseLocked(sites []AttachedSite) error {
 	var errs []error
 	for _, s := range sites {
 		if s.IP != 0 {
@@ -260,7 +263,7 @@ func (m *Manager) addIPLocked(ip uint64, id uint32) error {
 func ipLocator(f *compiler.File, path string, pid int) (func(uint64) (uint64, error), error) {
 	if f.Type == elf.ET_EXEC {
 		byOffset := map[uint64]uint64{}
-		for _, p := range f.Probes {
+		for _, p := range f.CallSites {
 			byOffset[p.FileOffset] = p.PC
 		}
 		return func(off uint64) (uint64, error) { return byOffset[off], nil }, nil

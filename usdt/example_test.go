@@ -43,6 +43,6 @@ func Example() {
 	}
 	defer l.Close() // detaches every call site and frees the spec ids
 	for _, s := range l.Sites() {
-		fmt.Printf("%s:%s at %#x (spec %d)\n", s.Provider, s.Name, s.FileOffset, s.SpecID)
+		fmt.Printf("%s:%s at %#x (spec %d)\n", s.CallSite.Provider, s.CallSite.Name, s.CallSite.FileOffset, s.SpecID)
 	}
 }

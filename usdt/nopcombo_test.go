@@ -28,26 +28,26 @@ func TestAttachPoint(t *testing.T) {
 	}
 	shifted := append([]compiler.Argument(nil), args...)
 	shifted[1].Offset = 0x2ce9
-	nop5 := arch.Site{Insn: "nop", Combo: "nop+nop5", Shift: 1}
-	nop10 := arch.Site{Insn: "nop", Combo: "nop+nop10", Shift: 1}
+	nop5 := arch.Code{Insn: "nop", Combo: "nop+nop5", Shift: 1}
+	nop10 := arch.Code{Insn: "nop", Combo: "nop+nop10", Shift: 1}
 	tests := []struct {
 		name      string
-		site      arch.Site
+		site      arch.Code
 		optimized string
 		wantShift uint64
 		wantArgs  []compiler.Argument
 	}{
-		{"plain nop", arch.Site{Insn: "nop"}, "nop+nop5", 0, args},
+		{"plain nop", arch.Code{Insn: "nop"}, "nop+nop5", 0, args},
 		{"nop5 on a nop5 kernel", nop5, "nop+nop5", 1, shifted},
 		{"nop10 on a nop10 kernel", nop10, "nop+nop10", 1, shifted},
 		// A kernel optimizes one form only: the other stays on its nop.
 		{"nop10 on a nop5 kernel", nop10, "nop+nop5", 0, args},
 		{"nop5 on a nop10 kernel", nop5, "nop+nop10", 0, args},
 		{"nop5 without the uprobe syscall", nop5, "", 0, args},
-		{"unreadable site", arch.Site{Err: compiler.ErrSiteUnreadable}, "nop+nop5", 0, args},
+		{"unreadable site", arch.Code{Err: compiler.ErrSiteUnreadable}, "nop+nop5", 0, args},
 	}
 	for _, tt := range tests {
-		p := compiler.Probe{PC: 0x1336, Site: &tt.site, Arguments: args}
+		p := compiler.CallSite{PC: 0x1336, Code: &tt.site, Arguments: args}
 		shift, got := attachPoint(&p, tt.optimized)
 		if shift != tt.wantShift {
 			t.Errorf("%s: shift %d, want %d", tt.name, shift, tt.wantShift)
@@ -142,9 +142,9 @@ func TestAttachNopCombos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sites := map[string]arch.Site{}
-	for _, p := range f.Probes {
-		sites[p.Name] = *p.Site
+	sites := map[string]arch.Code{}
+	for _, p := range f.CallSites {
+		sites[p.Name] = *p.Code
 	}
 	// The committed binary is what the test is about.
 	for form, combo := range map[string]string{"plain": "", "nop5": "nop+nop5", "nop10": "nop+nop10"} {
@@ -172,14 +172,14 @@ func TestAttachNopCombos(t *testing.T) {
 					}
 					s := ln.Sites()[0]
 					wantShift := uint64(0)
-					if !noOpt && s.Site.Combo != "" && s.Site.Combo == kernel {
+					if !noOpt && s.CallSite.Code.Combo != "" && s.CallSite.Code.Combo == kernel {
 						wantShift = 1
 					}
 					if s.Shift != wantShift {
 						t.Errorf("%s: uprobe at pc+%d, want pc+%d", form, s.Shift, wantShift)
 					}
-					if !l.m.cookies && s.IP%0x1000 != (s.PC+wantShift)%0x1000 {
-						t.Errorf("%s: IP map key %#x is not at pc %#x + %d", form, s.IP, s.PC, wantShift)
+					if !l.m.cookies && s.IP%0x1000 != (s.CallSite.PC+wantShift)%0x1000 {
+						t.Errorf("%s: IP map key %#x is not at pc %#x + %d", form, s.IP, s.CallSite.PC, wantShift)
 					}
 					prog.fire(t, form, 3, 7)
 					if n := l.count(t, uint32(cookie)); n != 3 {
@@ -194,9 +194,9 @@ func TestAttachNopCombos(t *testing.T) {
 					if wantShift != 0 {
 						// After the first hit the kernel swaps the int3
 						// on the long nop for a call to its trampoline.
-						lc := s.FileOffset + s.Shift
-						got := prog.code(t, exe, lc, len(s.Site.Bytes)-1)
-						if got[0] == 0xcc || bytes.Equal(got, s.Site.Bytes[1:]) {
+						lc := s.CallSite.FileOffset + s.Shift
+						got := prog.code(t, exe, lc, len(s.CallSite.Code.Bytes)-1)
+						if got[0] == 0xcc || bytes.Equal(got, s.CallSite.Code.Bytes[1:]) {
 							t.Errorf("%s: long nop after 3 hits is % x: not optimized", form, got)
 						}
 					}

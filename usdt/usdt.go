@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -111,6 +114,10 @@ type Manager struct {
 	nextID    uint32
 	capacity  uint32
 	ipEntries map[uint64]bool
+
+	filesMu sync.Mutex
+	files   map[string]readFile // by path: the files read, see open
+	reads   int                 // files read from disk, for tests
 }
 
 type specID struct {
@@ -127,7 +134,7 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	if host == nil {
 		return nil, fmt.Errorf("usdt: %w: no grammar for %s", compiler.ErrUnsupportedArch, runtime.GOARCH)
 	}
-	m := &Manager{cfg: cfg, host: host, ids: map[string]*specID{}, specOf: map[uint32]string{}, ipEntries: map[uint64]bool{}}
+	m := &Manager{cfg: cfg, host: host, ids: map[string]*specID{}, specOf: map[uint32]string{}, ipEntries: map[uint64]bool{}, files: map[string]readFile{}}
 	m.cookies = !cfg.DisableCookies && features.HaveProgramHelper(ebpf.Kprobe, asm.FnGetAttachCookie) == nil
 	m.multi = m.cookies && !cfg.DisableUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil
 
@@ -149,13 +156,13 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	// the spec, so specs are shared only within a target.
 	needed, sites := 0, 0
 	for _, t := range cfg.Targets {
-		f, probes, err := m.open(t)
+		f, callSites, err := m.open(t)
 		if err != nil {
 			return nil, err
 		}
 		distinct := map[string]bool{}
 		optimized := m.optimizedCombo(f)
-		for _, p := range probes {
+		for _, p := range callSites {
 			_, args := attachPoint(&p, optimized)
 			b, err := compiler.Encode(m.layout, f.ByteOrder, args, 0)
 			if err != nil {
@@ -224,32 +231,80 @@ func (m *Manager) UsesUprobeMulti() bool { return m.multi }
 // (true) or by instruction pointer.
 func (m *Manager) UsesCookies() bool { return m.cookies }
 
-// open reads a target's file and selects its call sites.
-func (m *Manager) open(t Target) (*compiler.File, []compiler.Probe, error) {
+// open reads a target's file and selects its call sites. A file is read
+// once: Prepare's reading serves the Attach that follows, for as long as
+// the file on disk is the same (device, inode, size and modification
+// time); a file that changed is read again.
+func (m *Manager) open(t Target) (*compiler.File, []compiler.CallSite, error) {
 	if err := compiler.CheckProbePattern(t.Probe); err != nil {
 		return nil, nil, fmt.Errorf("usdt: %w", err)
 	}
-	f, err := compiler.OpenWithOptions(t.Path, &compiler.Options{DebugDirs: m.cfg.DebugDirs})
+	f, err := m.readFile(t.Path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("usdt: %w", err)
 	}
 	if f.Arch == nil || !slices.Contains(f.Arch.GOARCH, runtime.GOARCH) {
 		return nil, nil, fmt.Errorf("usdt: %s: %w: %v %v on a %s kernel", t.Path, ErrForeignArch, f.Machine, f.Class, m.host.Name)
 	}
-	var probes []compiler.Probe
-	for _, p := range f.Probes {
+	var callSites []compiler.CallSite
+	for _, p := range f.CallSites {
 		if p.Matches(t.Probe) {
-			probes = append(probes, p)
+			callSites = append(callSites, p)
 		}
 	}
-	if len(probes) == 0 {
+	if len(callSites) == 0 {
 		what := "any probe"
 		if t.Probe != "" {
 			what = t.Probe
 		}
 		return nil, nil, fmt.Errorf("usdt: %s: %w for %s", t.Path, ErrNoProbes, what)
 	}
-	return f, probes, nil
+	return f, callSites, nil
+}
+
+// fileIdentity tells whether the file at a path is still the one read.
+type fileIdentity struct {
+	dev, ino uint64
+	size     int64
+	mtime    time.Time
+}
+
+type readFile struct {
+	id   fileIdentity
+	file *compiler.File
+}
+
+func identify(path string) (fileIdentity, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileIdentity{}, err
+	}
+	id := fileIdentity{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(st.Dev), uint64(st.Ino)
+	}
+	return id, nil
+}
+
+// readFile returns the compiled call sites of the file at path, read
+// once per version of the file.
+func (m *Manager) readFile(path string) (*compiler.File, error) {
+	id, err := identify(path)
+	if err != nil {
+		return nil, err
+	}
+	m.filesMu.Lock()
+	defer m.filesMu.Unlock()
+	if r, ok := m.files[path]; ok && r.id == id {
+		return r.file, nil
+	}
+	f, err := compiler.OpenWithOptions(path, &compiler.Options{DebugDirs: m.cfg.DebugDirs})
+	if err != nil {
+		return nil, err
+	}
+	m.files[path] = readFile{id, f}
+	m.reads++
+	return f, nil
 }
 
 func hostArch() string { return runtime.GOARCH }
@@ -286,11 +341,11 @@ func (m *Manager) optimizedCombo(f *compiler.File) string {
 // pc + shift, so a PC-relative argument's offset (sym(%rip), which the
 // compiler made relative to pc) loses shift. The IP-map fallback keys on
 // that same shifted address (Attach).
-func attachPoint(p *compiler.Probe, optimized string) (shift uint64, args []compiler.Argument) {
-	if optimized == "" || p.Site.Err != nil || p.Site.Combo != optimized {
+func attachPoint(p *compiler.CallSite, optimized string) (shift uint64, args []compiler.Argument) {
+	if optimized == "" || p.Code.Err != nil || p.Code.Combo != optimized {
 		return 0, p.Arguments
 	}
-	shift, args = p.Site.Shift, p.Arguments
+	shift, args = p.Code.Shift, p.Arguments
 	copied := false
 	for i := range args {
 		if args[i].Err != nil || !args[i].PCRelative {

@@ -312,6 +312,44 @@ func TestSpecMapSizedByTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Close()
+	// Prepare's reading of the file served every Attach.
+	if l.m.reads != 1 {
+		t.Errorf("%s read %d times for Prepare and three Attach calls, want once", exe, l.m.reads)
+	}
+}
+
+// TestFileReadOncePerVersion: a file is read again only when it changed
+// on disk since it was read.
+func TestFileReadOncePerVersion(t *testing.T) {
+	src, err := os.ReadFile("../testdata/bin/probes-amd64-gcc-O2-pie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "probes")
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{files: map[string]readFile{}}
+	first, err := m.readFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := m.readFile(path); again != first || m.reads != 1 {
+		t.Fatalf("unchanged file: read %d times (same *File: %v), want once", m.reads, again == first)
+	}
+	// Another build under the same path.
+	if err := os.WriteFile(path, append(src, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := m.readFile(path); err != nil || again == first || m.reads != 2 {
+		t.Fatalf("changed file: read %d times, err %v, same *File: %v; want a second read", m.reads, err, again == first)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.readFile(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("removed file: %v, want ErrNotExist", err)
+	}
 }
 
 // TestAttachThroughProcRoot: a path under /proc/PID/root, as for a

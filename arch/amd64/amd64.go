@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is x86-64.
@@ -80,7 +81,7 @@ func (g *Grammar) register(s string) (arch.Register, error) {
 		return arch.Register{}, fmt.Errorf("%w: %%st", arch.ErrFloatRegister)
 	}
 	for _, p := range floatPrefixes {
-		if rest, ok := strings.CutPrefix(name, p); ok && arch.IsDigits(strings.Trim(rest, "()")) {
+		if rest, ok := strings.CutPrefix(name, p); ok && lex.IsDigits(strings.Trim(rest, "()")) {
 			return arch.Register{}, fmt.Errorf("%w: %%%s", arch.ErrFloatRegister, name)
 		}
 	}
@@ -91,7 +92,7 @@ func (g *Grammar) register(s string) (arch.Register, error) {
 func (g *Grammar) ParseOperand(op string) (arch.Operand, error) {
 	switch {
 	case strings.HasPrefix(op, "$"):
-		v, err := arch.ParseImmediate(op[1:])
+		v, err := lex.ParseImmediate(op[1:])
 		if err != nil {
 			return arch.Operand{}, err
 		}
@@ -111,7 +112,7 @@ func (g *Grammar) ParseOperand(op string) (arch.Operand, error) {
 	case strings.HasSuffix(op, ")"):
 		return g.parseMemory(op)
 	}
-	if _, err := arch.ParseDisplacement(op); err != nil {
+	if _, err := lex.ParseDisplacement(op); err != nil {
 		return arch.Operand{}, err // a bare symbol: "counter.0", "x@GOTOFF"
 	}
 	return arch.Operand{}, fmt.Errorf("%w: absolute address %q", arch.ErrUnsupported, op)
@@ -119,7 +120,7 @@ func (g *Grammar) ParseOperand(op string) (arch.Operand, error) {
 
 // parseMemory parses disp(%base), (%base), disp(%base,%index[,scale]).
 func (g *Grammar) parseMemory(op string) (arch.Operand, error) {
-	dispText, inner, err := arch.CutParens(op)
+	dispText, inner, err := lex.CutParens(op)
 	if err != nil {
 		return arch.Operand{}, err
 	}
@@ -130,7 +131,7 @@ func (g *Grammar) parseMemory(op string) (arch.Operand, error) {
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
-	sym, suffix, disp, err := arch.ParseSymbolicDisplacement(dispText)
+	sym, suffix, disp, err := lex.ParseSymbolicDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
 	}

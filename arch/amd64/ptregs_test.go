@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/usdtspec/usdtspec/arch/archtest"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // families groups every accepted register name under the struct pt_regs

@@ -37,11 +37,11 @@ func init() {
 
 // SiteDecoder returns a call-site decoder for x86 code of the given mode
 // (64, or 32 for i386 programs).
-func SiteDecoder(mode int) func(code []byte) arch.Site {
-	return func(code []byte) arch.Site { return decodeSite(code, mode) }
+func SiteDecoder(mode int) func(code []byte) arch.Code {
+	return func(code []byte) arch.Code { return decodeSite(code, mode) }
 }
 
-func decodeSite(code []byte, mode int) arch.Site {
+func decodeSite(code []byte, mode int) arch.Code {
 	// The usual sites need no decoding once cached (x86asm allocates
 	// per instruction): the nop combos and sys/sdt.h's one-byte nop,
 	// which is the whole instruction whatever follows.
@@ -73,7 +73,7 @@ func decodeSite(code []byte, mode int) arch.Site {
 		err = x86asm.ErrUnrecognized
 	}
 	if err != nil {
-		return arch.Site{Err: fmt.Errorf("%w: % x: %v", arch.ErrInstruction, code, err)}
+		return arch.Code{Err: fmt.Errorf("%w: % x: %v", arch.ErrInstruction, code, err)}
 	}
 	if key == nil {
 		key = code[:inst.Len]
@@ -82,7 +82,7 @@ func decodeSite(code []byte, mode int) arch.Site {
 		}
 	}
 	// A copy: the caller's buffer may be reused.
-	s := arch.Site{Insn: x86asm.GNUSyntax(inst, 0, nil), Bytes: bytes.Clone(key)}
+	s := arch.Code{Insn: x86asm.GNUSyntax(inst, 0, nil), Bytes: bytes.Clone(key)}
 	if combo != "" {
 		// The long nop starts after the one-byte nop.
 		s.Combo, s.Shift = combo, 1
@@ -100,7 +100,7 @@ func decodeSite(code []byte, mode int) arch.Site {
 // allocating them per site.
 type siteCache struct {
 	mu sync.Mutex
-	m  [2]map[string]arch.Site // by mode: 64, 32
+	m  [2]map[string]arch.Code // by mode: 64, 32
 }
 
 var sites siteCache
@@ -109,9 +109,9 @@ var sites siteCache
 // are decoded each time.
 const siteCacheMax = 4096
 
-func (c *siteCache) lookup(key []byte, mode int) (arch.Site, bool) {
+func (c *siteCache) lookup(key []byte, mode int) (arch.Code, bool) {
 	if key == nil {
-		return arch.Site{}, false
+		return arch.Code{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -119,12 +119,12 @@ func (c *siteCache) lookup(key []byte, mode int) (arch.Site, bool) {
 	return s, ok
 }
 
-func (c *siteCache) add(key string, s arch.Site, mode int) {
+func (c *siteCache) add(key string, s arch.Code, mode int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i := cacheIndex(mode)
 	if c.m[i] == nil {
-		c.m[i] = map[string]arch.Site{}
+		c.m[i] = map[string]arch.Code{}
 	}
 	if len(c.m[i]) < siteCacheMax {
 		c.m[i][key] = s

@@ -29,27 +29,27 @@ func TestDecodeSite(t *testing.T) {
 		name string
 		mode int
 		code []byte
-		want arch.Site
+		want arch.Code
 	}{
-		{"sdt.h nop, then ret", 64, cat([]byte{0x90}, ret), arch.Site{Insn: "nop", Bytes: []byte{0x90}}},
-		{"nop+nop5", 64, cat(nop5, ret), arch.Site{Insn: "nop", Bytes: nop5, Combo: "nop+nop5", Shift: 1}},
-		{"nop+nop10", 64, cat(nop10, ret, ret, ret, ret, ret), arch.Site{Insn: "nop", Bytes: nop10, Combo: "nop+nop10", Shift: 1}},
+		{"sdt.h nop, then ret", 64, cat([]byte{0x90}, ret), arch.Code{Insn: "nop", Bytes: []byte{0x90}}},
+		{"nop+nop5", 64, cat(nop5, ret), arch.Code{Insn: "nop", Bytes: nop5, Combo: "nop+nop5", Shift: 1}},
+		{"nop+nop10", 64, cat(nop10, ret, ret, ret, ret, ret), arch.Code{Insn: "nop", Bytes: nop10, Combo: "nop+nop10", Shift: 1}},
 		// Exactly the combo, at the end of the segment.
-		{"nop+nop10 alone", 64, nop10, arch.Site{Insn: "nop", Bytes: nop10, Combo: "nop+nop10", Shift: 1}},
+		{"nop+nop10 alone", 64, nop10, arch.Code{Insn: "nop", Bytes: nop10, Combo: "nop+nop10", Shift: 1}},
 		// A plain sdt.h nop followed by another probe's nop5 is not a
 		// combo: the long nop must start right after this site's nop.
-		{"nop, nop, nop5", 64, cat([]byte{0x90}, nop5), arch.Site{Insn: "nop", Bytes: []byte{0x90}}},
+		{"nop, nop, nop5", 64, cat([]byte{0x90}, nop5), arch.Code{Insn: "nop", Bytes: []byte{0x90}}},
 		// Other 5-byte nops are not libbpf's nop5 (0f 1f 44 00 00).
-		{"nop, nopl 0x1(%rax,%rax,1)", 64, []byte{0x90, 0x0f, 0x1f, 0x44, 0x00, 0x01}, arch.Site{Insn: "nop", Bytes: []byte{0x90}}},
+		{"nop, nopl 0x1(%rax,%rax,1)", 64, []byte{0x90, 0x0f, 0x1f, 0x44, 0x00, 0x01}, arch.Code{Insn: "nop", Bytes: []byte{0x90}}},
 		// Cut short: the long nop is not all there.
-		{"nop, half a nop5", 64, nop5[:4], arch.Site{Insn: "nop", Bytes: []byte{0x90}}},
-		{"nop5 without its nop", 64, nop5[1:], arch.Site{Insn: "nopl (%rax,%rax)", Bytes: nop5[1:]}},
-		{"a breakpoint left in the file", 64, []byte{0xcc, 0x90}, arch.Site{Insn: "int3", Bytes: []byte{0xcc}}},
-		{"mov", 64, []byte{0x48, 0x89, 0xf8}, arch.Site{Insn: "mov %rdi,%rax", Bytes: []byte{0x48, 0x89, 0xf8}}},
+		{"nop, half a nop5", 64, nop5[:4], arch.Code{Insn: "nop", Bytes: []byte{0x90}}},
+		{"nop5 without its nop", 64, nop5[1:], arch.Code{Insn: "nopl (%rax,%rax)", Bytes: nop5[1:]}},
+		{"a breakpoint left in the file", 64, []byte{0xcc, 0x90}, arch.Code{Insn: "int3", Bytes: []byte{0xcc}}},
+		{"mov", 64, []byte{0x48, 0x89, 0xf8}, arch.Code{Insn: "mov %rdi,%rax", Bytes: []byte{0x48, 0x89, 0xf8}}},
 		// The same bytes as 32-bit code: 0x48 is dec %eax there.
-		{"i386 dec", 32, []byte{0x48, 0x89, 0xf8}, arch.Site{Insn: "dec %eax", Bytes: []byte{0x48}}},
-		{"i386 nop+nop5", 32, cat(nop5, ret), arch.Site{Insn: "nop", Bytes: nop5, Combo: "nop+nop5", Shift: 1}},
-		{"i386 nop+nop10", 32, nop10, arch.Site{Insn: "nop", Bytes: nop10, Combo: "nop+nop10", Shift: 1}},
+		{"i386 dec", 32, []byte{0x48, 0x89, 0xf8}, arch.Code{Insn: "dec %eax", Bytes: []byte{0x48}}},
+		{"i386 nop+nop5", 32, cat(nop5, ret), arch.Code{Insn: "nop", Bytes: nop5, Combo: "nop+nop5", Shift: 1}},
+		{"i386 nop+nop10", 32, nop10, arch.Code{Insn: "nop", Bytes: nop10, Combo: "nop+nop10", Shift: 1}},
 	}
 	for _, tt := range tests {
 		got := SiteDecoder(tt.mode)(tt.code)

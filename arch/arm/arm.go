@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is 32-bit Arm on a 32-bit arm kernel. IPOffset is
@@ -73,7 +74,7 @@ var ptRegs = arch.RegTable{
 // register resolves a bare register name ("r3", "fp", "sp"). pc is
 // rejected with ErrUnsupported; what says where it stood, for the message.
 func register(name, what, op string) (arch.Register, error) {
-	if !arch.IsRegisterWord(name) {
+	if !lex.IsRegisterWord(name) {
 		return arch.Register{}, notRegister(name, op)
 	}
 	r, err := ptRegs.Lookup(name)
@@ -108,7 +109,7 @@ func parseOperand(op string) (arch.Operand, error) {
 		return parseMemory(op)
 	case op[0] == '#':
 		return immediate(op[1:], op)
-	case op[0] == '-' || arch.IsDigit(op[0]):
+	case op[0] == '-' || lex.IsDigit(op[0]):
 		return immediate(op, op)
 	}
 	r, err := register(op, "a value", op)
@@ -119,7 +120,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	// "4@counter", "4@sym+8" for &counter, &sym[2]. A word shaped like a
 	// register ("r16") stays an unknown register.
 	if (errors.Is(err, arch.ErrUnknownRegister) && !registerShaped(op)) || errors.Is(err, arch.ErrSymbolic) {
-		if sym, suffix, off, serr := arch.ParseSymbolicDisplacement(op); serr == nil && sym != "" && suffix == "" {
+		if sym, suffix, off, serr := lex.ParseSymbolicDisplacement(op); serr == nil && sym != "" && suffix == "" {
 			return arch.Operand{Kind: arch.Const, Symbol: sym, Value: uint64(off)}, nil
 		}
 	}
@@ -149,12 +150,12 @@ func immediate(s, op string) (arch.Operand, error) {
 	if strings.HasPrefix(s, ":") {
 		return arch.Operand{}, fmt.Errorf("%w: relocated symbol in %q", arch.ErrSymbolic, op)
 	}
-	v, err := arch.ParseImmediate(s)
+	v, err := lex.ParseImmediate(s)
 	if err != nil {
 		// "sym+8": a symbol's link-time address as the value (sid's
 		// non-PIE armhf python: "#_PyRuntime+49672"); the compiler adds
 		// the address, in executables only.
-		if sym, suffix, off, serr := arch.ParseSymbolicDisplacement(s); serr == nil && sym != "" && suffix == "" {
+		if sym, suffix, off, serr := lex.ParseSymbolicDisplacement(s); serr == nil && sym != "" && suffix == "" {
 			return arch.Operand{Kind: arch.Const, Symbol: sym, Value: uint64(off)}, nil
 		}
 		// "#1.5e+0": gcc prints a float constant as a literal; ParseArg
@@ -163,7 +164,7 @@ func immediate(s, op string) (arch.Operand, error) {
 			return arch.Operand{Kind: arch.Const, Value: math.Float64bits(f), FloatImmediate: true}, nil
 		}
 		if errors.Is(err, arch.ErrSyntax) {
-			if _, derr := arch.ParseDisplacement(s); errors.Is(derr, arch.ErrSymbolic) {
+			if _, derr := lex.ParseDisplacement(s); errors.Is(derr, arch.ErrSymbolic) {
 				return arch.Operand{}, fmt.Errorf("%w in %q", derr, op)
 			}
 		}
@@ -177,7 +178,7 @@ func immediate(s, op string) (arch.Operand, error) {
 // bare integer, which are not what gcc prints for a float.
 func floatLiteral(s string) (float64, bool) {
 	t := strings.TrimPrefix(s, "-")
-	if t == "" || !arch.IsDigit(t[0]) || !strings.ContainsAny(t, ".eE") || strings.ContainsAny(t, "xXpP") {
+	if t == "" || !lex.IsDigit(t[0]) || !strings.ContainsAny(t, ".eE") || strings.ContainsAny(t, "xXpP") {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -304,10 +305,10 @@ func parseShift(s, op string) (uint8, error) {
 	if amount, ok := strings.CutPrefix(rest, "#"); ok {
 		rest = strings.TrimSpace(amount)
 	}
-	if rest == "" || !arch.IsDigit(rest[0]) {
+	if rest == "" || !lex.IsDigit(rest[0]) {
 		return 0, fmt.Errorf("%w: bad shift amount %q in %q", arch.ErrSyntax, s, op)
 	}
-	v, err := arch.ParseImmediate(rest)
+	v, err := lex.ParseImmediate(rest)
 	if err != nil {
 		return 0, fmt.Errorf("%w in %q", err, op)
 	}
@@ -332,7 +333,7 @@ func offset(s, op string) (int64, error) {
 	case s[0] == ':':
 		return 0, fmt.Errorf("%w: relocated symbol offset in %q", arch.ErrSymbolic, op)
 	}
-	off, err := arch.ParseDisplacement(s)
+	off, err := lex.ParseDisplacement(s)
 	if err != nil {
 		return 0, fmt.Errorf("%w in %q", err, op)
 	}
@@ -342,12 +343,12 @@ func offset(s, op string) (int64, error) {
 // isOffsetText reports whether a term in brackets is an immediate offset
 // rather than a (possibly signed) index register.
 func isOffsetText(s string) bool {
-	if s[0] == '#' || arch.IsDigit(s[0]) {
+	if s[0] == '#' || lex.IsDigit(s[0]) {
 		return true
 	}
 	if s[0] == '-' || s[0] == '+' {
 		t := strings.TrimSpace(s[1:])
-		return t == "" || arch.IsDigit(t[0])
+		return t == "" || lex.IsDigit(t[0])
 	}
 	return false
 }
@@ -360,9 +361,9 @@ func isFloatReg(name string) bool {
 	}
 	switch name[0] {
 	case 's', 'd':
-		return arch.IsRegisterNumber(name[1:], 31)
+		return lex.IsRegisterNumber(name[1:], 31)
 	case 'q':
-		return arch.IsRegisterNumber(name[1:], 15)
+		return lex.IsRegisterNumber(name[1:], 15)
 	}
 	return false
 }
@@ -370,11 +371,11 @@ func isFloatReg(name string) bool {
 // isSymbolText reports whether s looks like an assembler symbol expression
 // ("foo", ".LANCHOR2", "counter.0", "sym+8").
 func isSymbolText(s string) bool {
-	if !arch.IsSymbolStart(s) {
+	if !lex.IsSymbolStart(s) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !arch.IsLetter(c) && !arch.IsDigit(c) && !strings.ContainsRune("_.$@+-", rune(c)) {
+		if c := s[i]; !lex.IsLetter(c) && !lex.IsDigit(c) && !strings.ContainsRune("_.$@+-", rune(c)) {
 			return false
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // Offsets in the 32-bit arm struct pt_regs, worked out by hand:

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
 	"github.com/usdtspec/usdtspec/compiler"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // build is one way of compiling the probe test sources.
@@ -161,11 +161,11 @@ func TestCompilerOutput(t *testing.T) {
 			for _, ne := range f.NoteErrors {
 				t.Error(ne)
 			}
-			if len(f.Probes) < b.sites {
-				t.Fatalf("%d call sites, want at least %d", len(f.Probes), b.sites)
+			if len(f.CallSites) < b.sites {
+				t.Fatalf("%d call sites, want at least %d", len(f.CallSites), b.sites)
 			}
 			n, partial, unaligned := 0, 0, 0
-			for _, p := range f.Probes {
+			for _, p := range f.CallSites {
 				if p.PC%4 != 0 {
 					unaligned++
 					if b.a32 {
@@ -204,7 +204,7 @@ func TestCompilerOutput(t *testing.T) {
 				}
 			}
 			t.Logf("%d call sites (%d with a pc not a multiple of 4), %d arguments (%d 8-byte values in one register)",
-				len(f.Probes), unaligned, n, partial)
+				len(f.CallSites), unaligned, n, partial)
 		})
 	}
 }

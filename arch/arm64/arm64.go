@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is AArch64.
@@ -79,7 +80,7 @@ const (
 func register(name string) (arch.Register, gpr, error) {
 	// Only lowercase names are in the table; "X0" is shaped like a
 	// register but unknown.
-	if !arch.IsRegisterWord(name) {
+	if !lex.IsRegisterWord(name) {
 		return arch.Register{}, 0, notRegister(name)
 	}
 	switch name {
@@ -124,7 +125,7 @@ func parseOperand(op string) (arch.Operand, error) {
 		return parseMemory(op)
 	case op[0] == '#':
 		return immediate(op[1:], op)
-	case op[0] == '-' || op[0] == '+' || arch.IsDigit(op[0]):
+	case op[0] == '-' || op[0] == '+' || lex.IsDigit(op[0]):
 		return immediate(op, op)
 	}
 	r, class, err := register(op)
@@ -142,11 +143,11 @@ func immediate(s, op string) (arch.Operand, error) {
 	if strings.HasPrefix(s, ":") {
 		return arch.Operand{}, fmt.Errorf("%w: relocated symbol %q", arch.ErrSymbolic, op)
 	}
-	v, err := arch.ParseImmediate(s)
+	v, err := lex.ParseImmediate(s)
 	if err != nil {
 		if errors.Is(err, arch.ErrSyntax) {
 			// "8+sym": ParseImmediate only sees that it is not a number.
-			if _, derr := arch.ParseDisplacement(s); errors.Is(derr, arch.ErrSymbolic) {
+			if _, derr := lex.ParseDisplacement(s); errors.Is(derr, arch.ErrSymbolic) {
 				return arch.Operand{}, derr
 			}
 		}
@@ -224,7 +225,7 @@ func parseAddress(inner, op string) (arch.Operand, int, error) {
 	if rel, ok := lo12(parts[1]); ok {
 		// "#:lo12:sym+N": the low 12 bits of sym+N, added to a base
 		// that adrp loaded with its 4 KiB page.
-		sym, suffix, off, err := arch.ParseSymbolicDisplacement(rel)
+		sym, suffix, off, err := lex.ParseSymbolicDisplacement(rel)
 		if err != nil || sym == "" || suffix != "" || len(parts) == 3 {
 			return arch.Operand{}, 0, fmt.Errorf("%w: relocated symbol offset in %q", arch.ErrSymbolic, op)
 		}
@@ -300,10 +301,10 @@ func parseExtend(s, op string) (string, uint8, error) {
 	if amount, ok := strings.CutPrefix(rest, "#"); ok {
 		rest = strings.TrimSpace(amount)
 	}
-	if rest == "" || !arch.IsDigit(rest[0]) {
+	if rest == "" || !lex.IsDigit(rest[0]) {
 		return "", 0, fmt.Errorf("%w: bad shift amount %q in %q", arch.ErrSyntax, s, op)
 	}
-	v, err := arch.ParseImmediate(rest)
+	v, err := lex.ParseImmediate(rest)
 	if err != nil {
 		return "", 0, err
 	}
@@ -324,7 +325,7 @@ func offset(s, op string) (int64, error) {
 	case s[0] == ':':
 		return 0, fmt.Errorf("%w: relocated symbol offset in %q", arch.ErrSymbolic, op)
 	}
-	return arch.ParseDisplacement(s)
+	return lex.ParseDisplacement(s)
 }
 
 // lo12 returns the symbol expression of a ":lo12:" offset term ("#:lo12:sym+8",
@@ -339,7 +340,7 @@ func lo12(term string) (string, bool) {
 // rather than an index register.
 func isOffsetText(s string) bool {
 	c := s[0]
-	return c == '#' || c == '-' || c == '+' || arch.IsDigit(c)
+	return c == '#' || c == '-' || c == '+' || lex.IsDigit(c)
 }
 
 // isFloatReg reports whether name is an FP/SIMD register (v, b, h, s, d, q
@@ -348,17 +349,17 @@ func isFloatReg(name string) bool {
 	if len(name) < 2 || !strings.ContainsRune("vbhsdqz", rune(name[0])) {
 		return false
 	}
-	return arch.IsRegisterNumber(name[1:], 31)
+	return lex.IsRegisterNumber(name[1:], 31)
 }
 
 // isSymbolText reports whether s looks like an assembler symbol expression
 // ("foo", ".LANCHOR2", "counter.0", "sym+8", "x@GOT").
 func isSymbolText(s string) bool {
-	if !arch.IsSymbolStart(s) {
+	if !lex.IsSymbolStart(s) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !arch.IsLetter(c) && !arch.IsDigit(c) && !strings.ContainsRune("_.$@+-", rune(c)) {
+		if c := s[i]; !lex.IsLetter(c) && !lex.IsDigit(c) && !strings.ContainsRune("_.$@+-", rune(c)) {
 			return false
 		}
 	}

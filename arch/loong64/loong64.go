@@ -31,6 +31,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is 64-bit LoongArch. IPOffset is offsetof(struct pt_regs,
@@ -132,11 +133,11 @@ func register(name, op string) (arch.Register, error) {
 		return arch.Register{Name: name, Offset: off}, nil
 	}
 	for _, f := range otherFiles {
-		if num, ok := strings.CutPrefix(name, f.prefix); ok && arch.IsRegisterNumber(num, f.hi) {
+		if num, ok := strings.CutPrefix(name, f.prefix); ok && lex.IsRegisterNumber(num, f.hi) {
 			return arch.Register{}, fmt.Errorf("%w: $%s (%s) in %q", f.err, name, f.what, op)
 		}
 	}
-	if !arch.IsRegisterWord(name) {
+	if !lex.IsRegisterWord(name) {
 		return arch.Register{}, fmt.Errorf("%w: %q is not a register name in %q", arch.ErrSyntax, "$"+name, op)
 	}
 	return arch.Register{}, fmt.Errorf("%w $%s in %q", arch.ErrUnknownRegister, name, op)
@@ -163,14 +164,14 @@ func parseOperand(op string) (arch.Operand, error) {
 	case op[0] == '%':
 		return arch.Operand{}, relocation(op, op)
 	}
-	return arch.ParseImmediateOperand(op)
+	return lex.ParseImmediateOperand(op)
 }
 
 // relocation classifies text that starts with '%': a relocation operator
 // "%name(...)" is symbolic, anything else a syntax error.
 func relocation(s, op string) error {
 	i := 1
-	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || arch.IsDigit(s[i]) || s[i] == '_') {
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || lex.IsDigit(s[i]) || s[i] == '_') {
 		i++
 	}
 	if i > 1 && i < len(s) && s[i] == '(' && strings.HasSuffix(s, ")") && strings.Count(s, "(") == strings.Count(s, ")") {
@@ -211,15 +212,15 @@ func parseMemory(base, rest, op string) (arch.Operand, error) {
 		// "%pc_lo12(sym+N)": after pcalau12i (which rounds for the
 		// sign), the compiler adds the low 12 bits of sym+N,
 		// sign-extended. Other operators stay symbolic.
-		name, expr, after, ok := arch.CutRelocation(rest)
-		lo, isLow := arch.LowRelocation(expr, arch.SymbolLow12Signed)
+		name, expr, after, ok := lex.CutRelocation(rest)
+		lo, isLow := lex.LowRelocation(expr, arch.SymbolLow12Signed)
 		if !ok || name != "pc_lo12" || !isLow || after != "" {
 			return arch.Operand{}, relocation(rest, op)
 		}
 		lo.Base = b
 		o = lo
 	default:
-		disp, err := arch.ParseDisplacement(rest)
+		disp, err := lex.ParseDisplacement(rest)
 		if err != nil {
 			return arch.Operand{}, fmt.Errorf("%w in %q", err, op)
 		}

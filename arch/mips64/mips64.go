@@ -33,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is 64-bit MIPS (n64), either byte order. IPOffset is
@@ -126,11 +127,11 @@ func register(name, op string) (arch.Register, error) {
 		return arch.Register{}, fmt.Errorf("%w: $%s (k0/k1) in %q: the kernel does not save it in pt_regs", arch.ErrUnsupported, name, op)
 	}
 	for _, f := range otherFiles {
-		if num, ok := strings.CutPrefix(name, f.prefix); ok && arch.IsRegisterNumber(num, f.hi) {
+		if num, ok := strings.CutPrefix(name, f.prefix); ok && lex.IsRegisterNumber(num, f.hi) {
 			return arch.Register{}, fmt.Errorf("%w: $%s (%s) in %q", f.err, name, f.what, op)
 		}
 	}
-	if !arch.IsAlnum(name) {
+	if !lex.IsAlnum(name) {
 		return arch.Register{}, fmt.Errorf("%w: %q is not a register name in %q", arch.ErrSyntax, "$"+name, op)
 	}
 	return arch.Register{}, fmt.Errorf("%w $%s in %q", arch.ErrUnknownRegister, name, op)
@@ -155,7 +156,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	case strings.HasSuffix(op, ")"):
 		return parseMemory(op)
 	}
-	return arch.ParseImmediateOperand(op)
+	return lex.ParseImmediateOperand(op)
 }
 
 // lowRelocations are the relocation operators whose value is the low 16
@@ -169,11 +170,11 @@ var lowRelocations = map[string]bool{"lo": true, "got_ofst": true}
 // low bits); other relocation operators ("%got_disp", "%tprel_lo", or
 // %lo without a base) are ErrSymbolic; anything else is a syntax error.
 func relocation(op string) (arch.Operand, error) {
-	name, expr, rest, _ := arch.CutRelocation(op)
-	if !arch.IsRelocation(op) || (rest != "" && !strings.HasPrefix(rest, "(")) {
+	name, expr, rest, _ := lex.CutRelocation(op)
+	if !lex.IsRelocation(op) || (rest != "" && !strings.HasPrefix(rest, "(")) {
 		return arch.Operand{}, fmt.Errorf("%w: %q (MIPS registers are written $name)", arch.ErrSyntax, op)
 	}
-	o, ok := arch.LowRelocation(expr, arch.SymbolLow16Signed)
+	o, ok := lex.LowRelocation(expr, arch.SymbolLow16Signed)
 	baseText, isBase := strings.CutPrefix(rest, "($")
 	if !lowRelocations[name] || !ok || !isBase || !strings.HasSuffix(baseText, ")") {
 		return arch.Operand{}, fmt.Errorf("%w: relocation in %q", arch.ErrSymbolic, op)
@@ -192,11 +193,11 @@ func relocation(op string) (arch.Operand, error) {
 
 // parseMemory parses D($reg) and ($reg); the address is reg + D.
 func parseMemory(op string) (arch.Operand, error) {
-	dispText, baseText, err := arch.CutParens(op)
+	dispText, baseText, err := lex.CutParens(op)
 	if err != nil {
 		return arch.Operand{}, err
 	}
-	disp, err := arch.ParseDisplacement(dispText)
+	disp, err := lex.ParseDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, fmt.Errorf("%w in %q", err, op)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // Offsets in a 64-bit kernel's struct pt_regs (arch/mips/include/asm/

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
 	"github.com/usdtspec/usdtspec/compiler"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // build is one way of compiling the probe test sources.
@@ -123,11 +123,11 @@ func TestCompilerOutput(t *testing.T) {
 			for _, ne := range f.NoteErrors {
 				t.Error(ne)
 			}
-			if len(f.Probes) < b.sites {
-				t.Fatalf("%d call sites, want at least %d", len(f.Probes), b.sites)
+			if len(f.CallSites) < b.sites {
+				t.Fatalf("%d call sites, want at least %d", len(f.CallSites), b.sites)
 			}
 			n := 0
-			for _, p := range f.Probes {
+			for _, p := range f.CallSites {
 				if b.link && p.Err != nil {
 					t.Errorf("%s:%s: %v", p.Provider, p.Name, p.Err)
 				}
@@ -148,7 +148,7 @@ func TestCompilerOutput(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d call sites, %d arguments", len(f.Probes), n)
+			t.Logf("%d call sites, %d arguments", len(f.CallSites), n)
 		})
 	}
 }

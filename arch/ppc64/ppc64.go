@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is 64-bit PowerPC, big- and little-endian.
@@ -89,7 +90,7 @@ var floatFiles = []struct {
 // at all.
 func register(s, op string) (arch.Register, error) {
 	name, percent := strings.CutPrefix(s, "%")
-	if percent && !arch.IsWord(name) || !arch.IsAlnum(name) {
+	if percent && !lex.IsWord(name) || !lex.IsAlnum(name) {
 		if s == op {
 			return arch.Register{}, fmt.Errorf("%w: %q is not a register", arch.ErrSyntax, s)
 		}
@@ -98,11 +99,11 @@ func register(s, op string) (arch.Register, error) {
 	if off, ok := ptRegs[name]; ok {
 		return arch.Register{Name: name, Offset: off}, nil
 	}
-	if !percent && arch.IsDigits(name) {
+	if !percent && lex.IsDigits(name) {
 		return arch.Register{}, fmt.Errorf("%w %q (general registers are 0-31)", arch.ErrUnknownRegister, s)
 	}
 	for _, ff := range floatFiles {
-		if num, ok := strings.CutPrefix(name, ff.prefix); ok && arch.IsRegisterNumber(num, ff.hi) {
+		if num, ok := strings.CutPrefix(name, ff.prefix); ok && lex.IsRegisterNumber(num, ff.hi) {
 			return arch.Register{}, fmt.Errorf("%w: %s", arch.ErrFloatRegister, s)
 		}
 	}
@@ -112,11 +113,11 @@ func register(s, op string) (arch.Register, error) {
 // isRegister reports whether a whole operand is shaped like a register:
 // digits, "%name", or a letter prefix of a register file and digits.
 func isRegister(s string) bool {
-	if arch.IsDigits(s) || strings.HasPrefix(s, "%") {
+	if lex.IsDigits(s) || strings.HasPrefix(s, "%") {
 		return true
 	}
 	for _, p := range []string{"r", "vs", "f", "v"} {
-		if num, ok := strings.CutPrefix(s, p); ok && arch.IsDigits(num) {
+		if num, ok := strings.CutPrefix(s, p); ok && lex.IsDigits(num) {
 			return true
 		}
 	}
@@ -128,7 +129,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	case op == "":
 		return arch.Operand{}, fmt.Errorf("%w: empty operand", arch.ErrSyntax)
 	case isImmediate(op):
-		v, err := arch.ParseImmediate(op[1:])
+		v, err := lex.ParseImmediate(op[1:])
 		if err != nil {
 			return arch.Operand{}, fmt.Errorf("in %q: %w", op, err)
 		}
@@ -146,10 +147,10 @@ func parseOperand(op string) (arch.Operand, error) {
 	}
 	// Not a register, not an "i" immediate: a symbol, or a number written
 	// the way other architectures write immediates.
-	if !arch.IsExpr(op) {
+	if !lex.IsExpr(op) {
 		return arch.Operand{}, fmt.Errorf("%w: bad operand %q", arch.ErrSyntax, op)
 	}
-	if _, err := arch.ParseDisplacement(op); errors.Is(err, arch.ErrSymbolic) {
+	if _, err := lex.ParseDisplacement(op); errors.Is(err, arch.ErrSymbolic) {
 		return arch.Operand{}, err
 	}
 	return arch.Operand{}, fmt.Errorf("%w: %q is neither a register nor an immediate (powerpc immediates are iN)", arch.ErrSyntax, op)
@@ -160,16 +161,16 @@ func isImmediate(op string) bool {
 	if len(op) < 2 || op[0] != 'i' {
 		return false
 	}
-	return arch.IsDigit(op[1]) || op[1] == '-' && len(op) > 2 && arch.IsDigit(op[2])
+	return lex.IsDigit(op[1]) || op[1] == '-' && len(op) > 2 && lex.IsDigit(op[2])
 }
 
 // parseMemory parses D(R) and (R): the address is R + D, or D if R is 0.
 func parseMemory(op string) (arch.Operand, error) {
-	dispText, baseText, err := arch.CutParens(op)
+	dispText, baseText, err := lex.CutParens(op)
 	if err != nil {
 		return arch.Operand{}, err
 	}
-	disp, err := arch.ParseDisplacement(dispText)
+	disp, err := lex.ParseDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
 	}

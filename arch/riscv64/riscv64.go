@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is 64-bit RISC-V.
@@ -82,12 +83,12 @@ var regPrefixes = []string{"x", "a", "s", "t", "ft", "fs", "fa", "f", "v"}
 // not zero. It returns nil if name is not shaped like a register.
 func notGPR(name string) error {
 	for _, ff := range floatFiles {
-		if num, ok := strings.CutPrefix(name, ff.prefix); ok && arch.IsRegisterNumber(num, ff.hi) {
+		if num, ok := strings.CutPrefix(name, ff.prefix); ok && lex.IsRegisterNumber(num, ff.hi) {
 			return fmt.Errorf("%w: %s", arch.ErrFloatRegister, name)
 		}
 	}
 	for _, p := range regPrefixes {
-		if num, ok := strings.CutPrefix(name, p); ok && arch.IsDigits(num) {
+		if num, ok := strings.CutPrefix(name, p); ok && lex.IsDigits(num) {
 			return fmt.Errorf("%w %q", arch.ErrUnknownRegister, name)
 		}
 	}
@@ -112,7 +113,7 @@ func parseOperand(op string) (arch.Operand, error) {
 		return arch.Operand{}, fmt.Errorf("%w: empty operand", arch.ErrSyntax)
 	case op[0] == '%':
 		// A relocation operator: "%lo(sym)(a5)", "%pcrel_lo(.L1)".
-		if arch.IsRelocation(op) {
+		if lex.IsRelocation(op) {
 			return lowRelocation(op)
 		}
 		return arch.Operand{}, fmt.Errorf("%w: %q (RISC-V registers have no %%)", arch.ErrSyntax, op)
@@ -128,7 +129,7 @@ func parseOperand(op string) (arch.Operand, error) {
 	if err := notGPR(op); err != nil {
 		return arch.Operand{}, err
 	}
-	v, err := arch.ParseImmediate(op)
+	v, err := lex.ParseImmediate(op)
 	if err == nil {
 		return arch.Operand{Kind: arch.Const, Value: v}, nil
 	}
@@ -137,10 +138,10 @@ func parseOperand(op string) (arch.Operand, error) {
 	}
 	// A symbol ("sym", "sym+8", "8+sym") if it is made of what an
 	// assembler expression of names and numbers is made of.
-	if !arch.IsExpr(op) {
+	if !lex.IsExpr(op) {
 		return arch.Operand{}, fmt.Errorf("%w: bad operand %q", arch.ErrSyntax, op)
 	}
-	if _, derr := arch.ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
+	if _, derr := lex.ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
 		return arch.Operand{}, derr
 	}
 	return arch.Operand{}, err
@@ -148,15 +149,15 @@ func parseOperand(op string) (arch.Operand, error) {
 
 // parseMemory parses D(reg) and (reg); the address is reg + D.
 func parseMemory(op string) (arch.Operand, error) {
-	dispText, baseText, err := arch.CutParens(op)
+	dispText, baseText, err := lex.CutParens(op)
 	if err != nil {
 		return arch.Operand{}, err
 	}
-	disp, err := arch.ParseDisplacement(dispText)
+	disp, err := lex.ParseDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
 	}
-	if !arch.IsWord(baseText) {
+	if !lex.IsWord(baseText) {
 		return arch.Operand{}, fmt.Errorf("%w: %q is not a base register in %q", arch.ErrSyntax, baseText, op)
 	}
 	if isZero(baseText) {
@@ -174,8 +175,8 @@ func parseMemory(op string) (arch.Operand, error) {
 // sym+N, sign-extended. The other operators are ErrSymbolic:
 // "%pcrel_lo(.L1)" names the auipc's label, not the symbol.
 func lowRelocation(op string) (arch.Operand, error) {
-	name, expr, rest, _ := arch.CutRelocation(op)
-	o, ok := arch.LowRelocation(expr, arch.SymbolLow12Signed)
+	name, expr, rest, _ := lex.CutRelocation(op)
+	o, ok := lex.LowRelocation(expr, arch.SymbolLow12Signed)
 	baseText, isBase := strings.CutPrefix(rest, "(")
 	if name != "lo" || !ok || !isBase || !strings.HasSuffix(baseText, ")") {
 		return arch.Operand{}, fmt.Errorf("%w: relocation in %q", arch.ErrSymbolic, op)

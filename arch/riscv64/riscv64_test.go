@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // Offsets in struct user_regs_struct (arch/riscv/include/uapi/asm/ptrace.h),

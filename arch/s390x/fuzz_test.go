@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // FuzzParseOperand checks that the grammar never panics, that every error

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/arch/internal/lex"
 )
 
 // Arch is s390x.
@@ -48,7 +49,7 @@ var ptRegs = arch.RegTable{
 // register resolves "%name".
 func register(s string) (arch.Register, error) {
 	name, ok := strings.CutPrefix(s, "%")
-	if !ok || !arch.IsRegisterWord(name) {
+	if !ok || !lex.IsRegisterWord(name) {
 		return arch.Register{}, fmt.Errorf("%w: %q is not a register (want %%rN)", arch.ErrSyntax, s)
 	}
 	if r, err := ptRegs.Lookup(name); err == nil {
@@ -56,19 +57,19 @@ func register(s string) (arch.Register, error) {
 	}
 	switch num := name[1:]; name[0] {
 	case 'f':
-		if arch.IsRegisterNumber(num, 15) {
+		if lex.IsRegisterNumber(num, 15) {
 			return arch.Register{}, fmt.Errorf("%w: %s", arch.ErrFloatRegister, s)
 		}
 	case 'v':
-		if arch.IsRegisterNumber(num, 31) {
+		if lex.IsRegisterNumber(num, 31) {
 			return arch.Register{}, fmt.Errorf("%w: %s (vector register)", arch.ErrFloatRegister, s)
 		}
 	case 'a':
-		if arch.IsRegisterNumber(num, 15) {
+		if lex.IsRegisterNumber(num, 15) {
 			return arch.Register{}, fmt.Errorf("%w: access register %s is not in pt_regs", arch.ErrUnsupported, s)
 		}
 	case 'c':
-		if arch.IsRegisterNumber(num, 15) {
+		if lex.IsRegisterNumber(num, 15) {
 			return arch.Register{}, fmt.Errorf("%w: control register %s is not in pt_regs", arch.ErrUnsupported, s)
 		}
 	}
@@ -89,11 +90,11 @@ func parseOperand(op string) (arch.Operand, error) {
 	case strings.HasSuffix(op, ")"):
 		return parseMemory(op)
 	}
-	v, err := arch.ParseImmediate(op)
+	v, err := lex.ParseImmediate(op)
 	if err != nil {
 		if errors.Is(err, arch.ErrSyntax) {
 			// "8+sym": ParseImmediate only sees that it is not a number.
-			if _, derr := arch.ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
+			if _, derr := lex.ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
 				return arch.Operand{}, derr
 			}
 		}
@@ -106,11 +107,11 @@ func parseOperand(op string) (arch.Operand, error) {
 // B + X + D. Register 0 in the B or X field means "none" to the hardware,
 // not the contents of %r0.
 func parseMemory(op string) (arch.Operand, error) {
-	dispText, inner, err := arch.CutParens(op)
+	dispText, inner, err := lex.CutParens(op)
 	if err != nil {
 		return arch.Operand{}, err
 	}
-	disp, err := arch.ParseDisplacement(dispText)
+	disp, err := lex.ParseDisplacement(dispText)
 	if err != nil {
 		return arch.Operand{}, err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usdtspec/usdtspec/arch"
-	"github.com/usdtspec/usdtspec/arch/archtest"
+	"github.com/usdtspec/usdtspec/internal/archtest"
 )
 
 // Offsets in user_pt_regs (arch/s390/include/uapi/asm/ptrace.h), worked

@@ -21,7 +21,7 @@ const conformUsage = `usage: usdtspec conform [--json] [VM FLAGS] EXECUTABLE [LI
 VM flags (run the cases in QEMU guests instead of natively):
   --vm ARCH[:SUITE][,ARCH[:SUITE]...]   e.g. arm64, amd64:sid, or a matrix
   --kernel SUITE      Debian suite of the guest kernel (default: the arch's first)
-  --vm-init PATH      static usdtspec for the guest (default: usdtspec-linux-GOARCH
+  --vm-init PATH      the guest's static init (default: usdtspec-guestinit-linux-GOARCH
                       next to this executable; {goarch} is replaced)
   --kernel-dir DIR    kernel cache (default .cache/vm/kernels)
   --root-dir DIR      private package roots, for guests whose QEMU or libraries
@@ -44,7 +44,7 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	var vmo vmOptions
 	fs.StringVar(&vmo.vms, "vm", "", "run in QEMU guests: ARCH[:SUITE],...")
 	fs.StringVar(&vmo.kernel, "kernel", "", "Debian suite of the guest kernel")
-	fs.StringVar(&vmo.init, "vm-init", "", "static usdtspec for the guest")
+	fs.StringVar(&vmo.init, "vm-init", "", "the guest's static init program (internal/vm/guestinit)")
 	fs.StringVar(&vmo.kernelDir, "kernel-dir", ".cache/vm/kernels", "kernel cache")
 	fs.StringVar(&vmo.rootDir, "root-dir", ".cache/vm/roots", "private package roots")
 	fs.StringVar(&vmo.keep, "vm-keep", "", "keep each VM's initramfs and console log in this folder")

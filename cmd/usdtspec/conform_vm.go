@@ -13,7 +13,7 @@ import (
 	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/compiler"
 	"github.com/usdtspec/usdtspec/conformance"
-	"github.com/usdtspec/usdtspec/vm"
+	"github.com/usdtspec/usdtspec/internal/vm"
 )
 
 type vmOptions struct {
@@ -134,7 +134,7 @@ func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stder
 		if err != nil {
 			return nil, err
 		}
-		init = filepath.Join(filepath.Dir(self), "usdtspec-linux-{goarch}")
+		init = filepath.Join(filepath.Dir(self), "usdtspec-guestinit-linux-{goarch}")
 	}
 	init = strings.ReplaceAll(init, "{goarch}", a.VM.GOARCH)
 	if _, err := os.Stat(init); err != nil {

@@ -92,12 +92,12 @@ func dump(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-func (o *dumpOptions) selects(p *compiler.Probe) bool { return p.Matches(o.probe) }
+func (o *dumpOptions) selects(p *compiler.CallSite) bool { return p.Matches(o.probe) }
 
 // specOf encodes a call site with cookie 0, as the dump shows it. A file
 // of an unsupported architecture has no spec; its call sites' own error
 // says why.
-func specOf(f *compiler.File, p *compiler.Probe, l compiler.Layout) ([]byte, error) {
+func specOf(f *compiler.File, p *compiler.CallSite, l compiler.Layout) ([]byte, error) {
 	if f.Arch == nil {
 		return nil, nil
 	}
@@ -205,8 +205,8 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 	for _, ne := range f.NoteErrors {
 		jf.NoteErrors = append(jf.NoteErrors, ne.Error())
 	}
-	for i := range f.Probes {
-		p := &f.Probes[i]
+	for i := range f.CallSites {
+		p := &f.CallSites[i]
 		if !o.selects(p) {
 			continue
 		}
@@ -214,8 +214,8 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 			Provider: p.Provider, Name: p.Name, NoteIndex: p.NoteIndex,
 			PC: p.PC, FileOffset: p.FileOffset, Base: p.Base,
 			Semaphore: p.Semaphore, SemaphoreOffset: p.SemaphoreOffset,
-			Insn: p.Site.Insn, InsnBytes: hex.EncodeToString(p.Site.Bytes), NopCombo: p.Site.Combo,
-			InsnError: joinErrors(p.Site.Err),
+			Insn: p.Code.Insn, InsnBytes: hex.EncodeToString(p.Code.Bytes), NopCombo: p.Code.Combo,
+			InsnError: joinErrors(p.Code.Err),
 			Args:      p.Args, Arguments: []jsonArg{},
 		}
 		for j := range p.Arguments {
@@ -269,8 +269,8 @@ func joinErrors(errs ...error) string {
 // rendered once per distinct string: files repeat them a lot.
 func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 	n := 0
-	for i := range f.Probes {
-		if o.selects(&f.Probes[i]) {
+	for i := range f.CallSites {
+		if o.selects(&f.CallSites[i]) {
 			n++
 		}
 	}
@@ -284,8 +284,8 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 	}
 	blocks := map[string][]byte{}
 	var b []byte
-	for i := range f.Probes {
-		p := &f.Probes[i]
+	for i := range f.CallSites {
+		p := &f.CallSites[i]
 		if !o.selects(p) {
 			continue
 		}
@@ -301,7 +301,7 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 			b = appendHexField(b, " (offset ", p.SemaphoreOffset)
 			b = append(b, ')')
 		}
-		b = appendSite(b, p.Site)
+		b = appendSite(b, p.Code)
 		b = append(b, "\n    args: "...)
 		b = append(b, p.Args...)
 		b = append(b, '\n')
@@ -323,8 +323,8 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 		if p.Err != nil {
 			fmt.Fprintf(w, "    error: %v\n", p.Err)
 		}
-		if p.Site.Err != nil {
-			fmt.Fprintf(w, "    error: %v\n", p.Site.Err)
+		if p.Code.Err != nil {
+			fmt.Fprintf(w, "    error: %v\n", p.Code.Err)
 		}
 	}
 }
@@ -333,7 +333,7 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 // and its bytes: "  insn nop (90)", "  insn nop+nop5 (900f1f440000)".
 // Nothing for architectures without a decoder; "?" when it failed (the
 // error has its own line).
-func appendSite(b []byte, s *arch.Site) []byte {
+func appendSite(b []byte, s *arch.Code) []byte {
 	switch {
 	case s.Err != nil:
 		return append(b, "  insn ?"...)
@@ -358,7 +358,7 @@ func appendHexField(b []byte, label string, v uint64) []byte {
 }
 
 // argumentBlock renders the argument lines and the spec of a call site.
-func argumentBlock(f *compiler.File, p *compiler.Probe, l compiler.Layout) []byte {
+func argumentBlock(f *compiler.File, p *compiler.CallSite, l compiler.Layout) []byte {
 	var sb strings.Builder
 	for j := range p.Arguments {
 		writeArg(&sb, j, &p.Arguments[j])

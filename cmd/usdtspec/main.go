@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/usdtspec/usdtspec/vm"
 )
 
 const usage = `usage: usdtspec <command> [arguments]
@@ -24,9 +22,6 @@ commands:
 `
 
 func main() {
-	if vm.IsGuest() {
-		vm.GuestMain() // PID 1: the init of a conformance VM
-	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -14,7 +14,7 @@
 //     corpus in $CORPUS_DIR (by size and by probe count), when it is there.
 //
 // libbpf's side is internal/bench/libbpf (built by its build.sh against the
-// libbpf 1.7 that conformance/oracle/build.sh builds); the traced program is
+// libbpf 1.7 that internal/oracle/build.sh builds); the traced program is
 // internal/bench/testdata/benchprobes.c. The Makefile's bench target builds
 // both first.
 //
@@ -106,7 +106,7 @@ func header(md *strings.Builder, fl flags) {
 	fmt.Fprintf(md, "| CPU | %s, %d CPUs online, shared with other work while measuring: the ranges in brackets show how much a figure moves from run to run |\n", cpuModel(), runtime.NumCPU())
 	fmt.Fprintf(md, "| Go | %s |\n", runtime.Version())
 	if v, err := os.ReadFile(filepath.Join(filepath.Dir(fl.driver), "libbpf.version")); err == nil {
-		fmt.Fprintf(md, "| libbpf | %s (Debian sid's source package, built by `conformance/oracle/build.sh`) |\n", strings.TrimSpace(string(v)))
+		fmt.Fprintf(md, "| libbpf | %s (Debian sid's source package, built by `internal/oracle/build.sh`) |\n", strings.TrimSpace(string(v)))
 	}
 	fmt.Fprintf(md, "\nEvery ratio against libbpf or readelf comes from the same run.\n\n")
 	fmt.Println("kernel", kernel)
@@ -348,9 +348,9 @@ func dumpFigures(md *strings.Builder, fl flags) {
 		}
 		ours, rss := timeCmd(fl.runs, fl.tool, "dump", f)
 		peer, peerRSS := timeCmd(fl.runs, "readelf", "-n", "--wide", f)
-		fmt.Printf("%-58s %9.1f %7d %12v %12v %6.2fx %9.1f MB %9.1f MB\n", shorten(f), float64(st.Size())/1e6, len(cf.Probes),
+		fmt.Printf("%-58s %9.1f %7d %12v %12v %6.2fx %9.1f MB %9.1f MB\n", shorten(f), float64(st.Size())/1e6, len(cf.CallSites),
 			ours.Round(time.Microsecond), peer.Round(time.Microsecond), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
-		fmt.Fprintf(md, "| `%s` | %.1f | %d | %s | %s | %.2fx | %.1f MB | %.1f MB |\n", shorten(f), float64(st.Size())/1e6, len(cf.Probes),
+		fmt.Fprintf(md, "| `%s` | %.1f | %d | %s | %s | %.2fx | %.1f MB | %.1f MB |\n", shorten(f), float64(st.Size())/1e6, len(cf.CallSites),
 			ms(ours), ms(peer), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
 	}
 	fmt.Println("ratio = readelf time / usdtspec time (above 1: usdtspec is faster); medians of", fl.runs, "runs, output to /dev/null")
@@ -418,15 +418,15 @@ func corpusFiles(dir string) []string {
 			return nil
 		}
 		f, err := compiler.Open(p)
-		if err != nil || f.Arch == nil || len(f.Probes) == 0 {
+		if err != nil || f.Arch == nil || len(f.CallSites) == 0 {
 			return nil
 		}
 		info, _ := d.Info()
 		if info.Size() > maxSize {
 			maxSize, bySize = info.Size(), p
 		}
-		if len(f.Probes) > maxProbes {
-			maxProbes, byProbes = len(f.Probes), p
+		if len(f.CallSites) > maxProbes {
+			maxProbes, byProbes = len(f.CallSites), p
 		}
 		return nil
 	})

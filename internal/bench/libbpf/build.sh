@@ -2,7 +2,7 @@
 # build.sh — build libbpf 1.7's side of `make bench`: the driver
 # libbpfbench.c linked with libbpf 1.7, and ../hit.bpf.c compiled against
 # libbpf 1.7's own usdt.bpf.h. The libbpf is the one the oracle builds from
-# Debian sid's source package (bash conformance/oracle/build.sh ORACLE_DIR
+# Debian sid's source package (bash internal/oracle/build.sh ORACLE_DIR
 # sid): its static library and headers in ORACLE_DIR/apt/src/sid/root/usr.
 #
 # usage: bash internal/bench/libbpf/build.sh ORACLE_DIR OUTDIR
@@ -22,7 +22,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 src=$ORACLE/apt/src/sid
 root=$src/root/usr
 [ -f "$root/lib/libbpf.a" ] && [ -f "$root/include/bpf/usdt.bpf.h" ] ||
-  die "no libbpf 1.7 in $root: run bash conformance/oracle/build.sh $1 sid first"
+  die "no libbpf 1.7 in $root: run bash internal/oracle/build.sh $1 sid first"
 MULTIARCH=$(gcc -print-multiarch)
 case $MULTIARCH in
   x86_64-*) TARGET_ARCH=x86 ;;

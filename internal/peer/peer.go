@@ -63,7 +63,7 @@ func FindRoot(root string) (*Tool, error) {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(root, "usr/bin/bpftrace")); err != nil {
-		return nil, fmt.Errorf("%w in %s (bash conformance/peer/setup.sh makes it)", ErrNoBpftrace, root)
+		return nil, fmt.Errorf("%w in %s (bash internal/peer/setup.sh makes it)", ErrNoBpftrace, root)
 	}
 	return version(&Tool{Root: root, Path: "/usr/bin/bpftrace"})
 }
@@ -145,8 +145,8 @@ func Probes(files []string) ([]Probe, error) {
 			return nil, err
 		}
 		index := map[string]int{}
-		for i := range f.Probes {
-			cp := &f.Probes[i]
+		for i := range f.CallSites {
+			cp := &f.CallSites[i]
 			key := cp.Provider + ":" + cp.Name
 			j, seen := index[key]
 			if !seen {

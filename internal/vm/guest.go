@@ -14,9 +14,6 @@ import (
 	"github.com/usdtspec/usdtspec/conformance"
 )
 
-// IsGuest reports whether this process is a VM's init: PID 1.
-func IsGuest() bool { return os.Getpid() == 1 }
-
 // GuestMain is the guest's /init. It never returns: it powers the VM off.
 func GuestMain() {
 	if os.Getenv(guestStageEnv) == "" {

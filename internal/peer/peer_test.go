@@ -17,7 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usdtspec/usdtspec/conformance"
-	"github.com/usdtspec/usdtspec/conformance/peer"
+	"github.com/usdtspec/usdtspec/internal/peer"
 )
 
 func TestScript(t *testing.T) {

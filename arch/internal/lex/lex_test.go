@@ -1,8 +1,10 @@
-package arch
+package lex
 
 import (
 	"errors"
 	"testing"
+
+	"github.com/usdtspec/usdtspec/arch"
 )
 
 func TestLex(t *testing.T) {
@@ -66,8 +68,8 @@ func TestCutParens(t *testing.T) {
 		}
 	}
 	for _, op := range []string{"8", "(a", "a)", ")(", "((a)", "(a))", "(a)b"} {
-		if _, _, err := CutParens(op); !errors.Is(err, ErrSyntax) {
-			t.Errorf("CutParens(%q) error %v, want ErrSyntax", op, err)
+		if _, _, err := CutParens(op); !errors.Is(err, arch.ErrSyntax) {
+			t.Errorf("CutParens(%q) error %v, want arch.ErrSyntax", op, err)
 		}
 	}
 }

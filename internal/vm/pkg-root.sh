@@ -6,7 +6,7 @@
 # loongarch64 cross gcc/g++ with libc6-dev-loong64-cross (bookworm has no
 # loongarch64 cross compiler). See the Root field of arch.VM.
 #
-# usage: bash vm/pkg-root.sh SUITE DIR          (the root is DIR/SUITE)
+# usage: bash internal/vm/pkg-root.sh SUITE DIR          (the root is DIR/SUITE)
 #
 # How: a private apt root (DIR/SUITE.apt: own apt.conf, sources.list with
 # "SUITE main" from the host's Debian mirror, lists, an empty dpkg status;
@@ -25,7 +25,7 @@
 # run either through its dynamic loader (QEMU: vm.Run runs
 # ROOT/<PT_INTERP> --library-path ROOT/usr/lib/... ROOT/usr/bin/qemu-...,
 # a single process that execs nothing) or chrooted (the cross compiler,
-# whose driver execs cc1, as and ld: vm/root-exec.sh).
+# whose driver execs cc1, as and ld: internal/vm/root-exec.sh).
 #
 # output: DIR/SUITE               the root (about 650 MB)
 #         DIR/SUITE/.pkg-root     what it holds: a "packages ..." line (the
@@ -41,7 +41,7 @@
 #      APT_MAX_AGE_MIN     re-run apt-get update when the lists are older (default 720)
 # needs: apt, dpkg, tar, flock, xargs. Network: the Debian archive only.
 # Root is not needed (unpacking as another user gives that user's files).
-# The script is self-contained (vm/root.go embeds it and runs it with bash -c).
+# The script is self-contained (internal/vm/root.go embeds it and runs it with bash -c).
 set -euo pipefail
 
 me=pkg-root

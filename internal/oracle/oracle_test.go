@@ -19,7 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usdtspec/usdtspec/compiler"
-	"github.com/usdtspec/usdtspec/conformance/oracle"
+	"github.com/usdtspec/usdtspec/internal/oracle"
 )
 
 func TestParse(t *testing.T) {
@@ -104,7 +104,7 @@ func TestOracle(t *testing.T) {
 		t.Run(c.suite, func(t *testing.T) {
 			h, err := oracle.Find(dir, c.suite)
 			if err != nil {
-				t.Skipf("%v (bash conformance/oracle/build.sh %s)", err, dir)
+				t.Skipf("%v (bash internal/oracle/build.sh %s)", err, dir)
 			}
 			files := builds
 			if c.corpus {
@@ -119,7 +119,7 @@ func TestOracle(t *testing.T) {
 type fileRun struct {
 	path    string
 	file    *compiler.File
-	byProbe map[string][]*compiler.Probe // call sites by "provider:name"
+	byProbe map[string][]*compiler.CallSite // call sites by "provider:name"
 	report  *oracle.Report
 	err     error
 }
@@ -129,12 +129,12 @@ type fileRun struct {
 func runAll(t *testing.T, h *oracle.Harness, binaries []string, manySites int) []*fileRun {
 	var runs []*fileRun
 	for _, path := range binaries {
-		r := &fileRun{path: path, byProbe: map[string][]*compiler.Probe{}}
+		r := &fileRun{path: path, byProbe: map[string][]*compiler.CallSite{}}
 		r.file, r.err = compiler.OpenWithOptions(path, &compiler.Options{DebugDirs: corpusDebugDirs()})
 		if r.err == nil {
 			many := false
-			for i := range r.file.Probes {
-				p := &r.file.Probes[i]
+			for i := range r.file.CallSites {
+				p := &r.file.CallSites[i]
 				key := p.Provider + ":" + p.Name
 				r.byProbe[key] = append(r.byProbe[key], p)
 				many = many || len(r.byProbe[key]) > 100
@@ -248,9 +248,9 @@ func compare(t *testing.T, h *oracle.Harness, binaries []string, manySites int) 
 // compareSites checks libbpf's call sites and specs for one probe against
 // usdtspec's, and returns how many sites it compared and how many were
 // identical.
-func compareSites(t *testing.T, where string, f *compiler.File, layout compiler.Layout, ours []*compiler.Probe, lp *oracle.Probe) (n, identical int) {
+func compareSites(t *testing.T, where string, f *compiler.File, layout compiler.Layout, ours []*compiler.CallSite, lp *oracle.Probe) (n, identical int) {
 	t.Helper()
-	at := map[uint64]*compiler.Probe{}
+	at := map[uint64]*compiler.CallSite{}
 	for _, p := range ours {
 		at[p.FileOffset] = p
 	}
@@ -293,7 +293,7 @@ func compareSites(t *testing.T, where string, f *compiler.File, layout compiler.
 
 // usdtspecVerdict is "compiled" when usdtspec encodes every call site of
 // the probe in layout, else the first reason it does not.
-func usdtspecVerdict(f *compiler.File, layout compiler.Layout, sites []*compiler.Probe) string {
+func usdtspecVerdict(f *compiler.File, layout compiler.Layout, sites []*compiler.CallSite) string {
 	if len(sites) == 0 {
 		return "no such probe"
 	}
@@ -401,7 +401,7 @@ func traceable(paths []string) []string {
 	var out []string
 	for _, p := range paths {
 		f, err := compiler.Open(p)
-		if err == nil && f.Arch != nil && len(f.Probes) > 0 && slices.Contains(f.Arch.GOARCH, runtime.GOARCH) {
+		if err == nil && f.Arch != nil && len(f.CallSites) > 0 && slices.Contains(f.Arch.GOARCH, runtime.GOARCH) {
 			out = append(out, p)
 		}
 	}

@@ -13,16 +13,16 @@
 # Then, for loong64, whose QEMU and cross compiler bookworm lacks, the
 # private root of Debian sid's packages (qemu-system-misc 11.x,
 # gcc/g++-loongarch64-linux-gnu, libc6-dev-loong64-cross) in the
-# repository's .cache/vm/roots/sid (vm/pkg-root.sh: apt-get download and
+# repository's .cache/vm/roots/sid (internal/vm/pkg-root.sh: apt-get download and
 # dpkg-deb -x, nothing installed on the host; about a minute, once).
 #
 # Native amd64 packages only: no `dpkg --add-architecture` (foreign-arch
 # packages, such as guest kernels, go through private apt roots, see
-# vm/fetch-kernel.sh). Idempotent and quiet: when everything is installed it
+# internal/vm/fetch-kernel.sh). Idempotent and quiet: when everything is installed it
 # does nothing and prints nothing; otherwise it runs apt-get update once and
 # installs the missing packages, printing apt's log only on failure.
 #
-# usage: bash vm/install-tools.sh        (as root, or with sudo available)
+# usage: bash internal/vm/install-tools.sh        (as root, or with sudo available)
 # env:   INSTALL_TOOLS_EXTRA="pkg ..."   more packages to install
 #        INSTALL_TOOLS_ROOTS=0           skip the sid package root
 #        VM_ROOT_DIR                     where the roots go (default: the

@@ -13,7 +13,7 @@ import (
 	"github.com/usdtspec/usdtspec/arch"
 )
 
-// fakeRoot lays out a package root as vm/pkg-root.sh makes it: merged
+// fakeRoot lays out a package root as internal/vm/pkg-root.sh makes it: merged
 // /usr with a relative lib64 link, the loader in the multiarch folder, a
 // dynamic "QEMU" (a copy of a host program, for its PT_INTERP).
 func fakeRoot(t *testing.T) (root, interp string) {

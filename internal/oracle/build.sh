@@ -2,7 +2,7 @@
 # build.sh — build the libbpf oracle (oracle.c + oracle.bpf.c) against
 # Debian's libbpf *source* packages, one build per suite.
 #
-# usage: bash conformance/oracle/build.sh OUTDIR [SUITE...]   (default: sid bookworm)
+# usage: bash internal/oracle/build.sh OUTDIR [SUITE...]   (default: sid bookworm)
 #
 # Debian's sid libbpf binaries need a newer glibc than this bookworm host
 # has, so libbpf is built here from the source package (apt-get source

@@ -1,9 +1,11 @@
-package arch
+package lex
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/usdtspec/usdtspec/arch"
 )
 
 // Lexical helpers shared by the architecture grammars. They look at ASCII
@@ -84,7 +86,7 @@ func IsExpr(s string) bool {
 func CutParens(op string) (before, inner string, err error) {
 	open := strings.IndexByte(op, '(')
 	if open < 0 || strings.Count(op, "(") != 1 || strings.Count(op, ")") != 1 || !strings.HasSuffix(op, ")") {
-		return "", "", fmt.Errorf("%w: unbalanced parentheses in %q", ErrSyntax, op)
+		return "", "", fmt.Errorf("%w: unbalanced parentheses in %q", arch.ErrSyntax, op)
 	}
 	return op[:open], op[open+1 : len(op)-1], nil
 }
@@ -121,12 +123,12 @@ func CutRelocation(s string) (name, expr, rest string, ok bool) {
 // it returns an operand with Symbol, SymbolRef ref and Offset N, for the
 // grammar to add its base register to. ok is false for any other
 // expression (a number, a second symbol, a nested operator).
-func LowRelocation(expr string, ref SymbolRef) (Operand, bool) {
+func LowRelocation(expr string, ref arch.SymbolRef) (arch.Operand, bool) {
 	sym, suffix, off, err := ParseSymbolicDisplacement(expr)
 	if err != nil || sym == "" || suffix != "" {
-		return Operand{}, false
+		return arch.Operand{}, false
 	}
-	return Operand{Kind: Deref, Offset: off, Symbol: sym, SymbolRef: ref}, true
+	return arch.Operand{Kind: arch.Deref, Offset: off, Symbol: sym, SymbolRef: ref}, true
 }
 
 // IsRelocation reports whether s is a relocation operator, followed by

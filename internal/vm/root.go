@@ -22,7 +22,7 @@ var pkgRootScript = debianArchiveScript + pkgRootBody
 
 // Root returns the private package root of the arch's VM (arch.VM.Root:
 // the Debian suite whose QEMU and cross toolchain the guest needs) under
-// dir, making it when it is missing (vm/pkg-root.sh: apt-get download
+// dir, making it when it is missing (internal/vm/pkg-root.sh: apt-get download
 // into a private apt root, dpkg-deb into dir/SUITE; about a minute the
 // first time). It returns "" when the VM uses the host's packages.
 func Root(ctx context.Context, dir string, a *arch.Arch, log io.Writer) (string, error) {

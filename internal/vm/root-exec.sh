@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# root-exec.sh — run a program of a private package root (vm/pkg-root.sh)
+# root-exec.sh — run a program of a private package root (internal/vm/pkg-root.sh)
 # on files of the current directory: the cross compilers of sid's root,
 # whose driver execs cc1, as and ld, all linked against the root's glibc.
 #
-# usage: vm/root-exec.sh ROOT PROGRAM [ARG...]
+# usage: internal/vm/root-exec.sh ROOT PROGRAM [ARG...]
 #
 # In a private mount namespace (unshare -m; unshare -rm, a user namespace,
 # when not root), the current directory is bind-mounted at the same path
@@ -15,9 +15,9 @@
 set -euo pipefail
 
 [ $# -ge 2 ] || { echo "usage: root-exec.sh ROOT PROGRAM [ARG...]" >&2; exit 2; }
-ROOT=$(realpath -e "$1") || { echo "root-exec.sh: no root $1 (make it with vm/pkg-root.sh)" >&2; exit 1; }
+ROOT=$(realpath -e "$1") || { echo "root-exec.sh: no root $1 (make it with internal/vm/pkg-root.sh)" >&2; exit 1; }
 shift
-[ -e "$ROOT/.pkg-root" ] || { echo "root-exec.sh: $ROOT is not a complete package root (make it with vm/pkg-root.sh)" >&2; exit 1; }
+[ -e "$ROOT/.pkg-root" ] || { echo "root-exec.sh: $ROOT is not a complete package root (make it with internal/vm/pkg-root.sh)" >&2; exit 1; }
 here=$(pwd -P)
 [ "$here" != / ] || { echo "root-exec.sh: run it from a directory other than /" >&2; exit 1; }
 mkdir -p "$ROOT$here"

@@ -1,10 +1,12 @@
-package arch
+package lex
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/usdtspec/usdtspec/arch"
 )
 
 // ParseImmediate reads an immediate as compilers print it: decimal or
@@ -15,17 +17,17 @@ func ParseImmediate(s string) (uint64, error) {
 	digits := strings.TrimPrefix(s, "-")
 	if !isNumber(digits) {
 		if IsSymbolStart(digits) {
-			return 0, fmt.Errorf("%w: immediate %q names a symbol", ErrSymbolic, s)
+			return 0, fmt.Errorf("%w: immediate %q names a symbol", arch.ErrSymbolic, s)
 		}
-		return 0, fmt.Errorf("%w: bad immediate %q", ErrSyntax, s)
+		return 0, fmt.Errorf("%w: bad immediate %q", arch.ErrSyntax, s)
 	}
 	u, err := strconv.ParseUint(digits, 0, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: immediate %q does not fit in 64 bits", ErrRange, s)
+		return 0, fmt.Errorf("%w: immediate %q does not fit in 64 bits", arch.ErrRange, s)
 	}
 	if neg {
 		if u > 1<<63 {
-			return 0, fmt.Errorf("%w: immediate %q is below -2^63", ErrRange, s)
+			return 0, fmt.Errorf("%w: immediate %q is below -2^63", arch.ErrRange, s)
 		}
 		return -u, nil
 	}
@@ -35,19 +37,19 @@ func ParseImmediate(s string) (uint64, error) {
 // ParseImmediateOperand parses a bare number operand as a Const; a bare
 // symbol expression ("sym+8") fails with ErrSymbolic, anything else with
 // ParseImmediate's error. For grammars whose immediates have no prefix.
-func ParseImmediateOperand(op string) (Operand, error) {
+func ParseImmediateOperand(op string) (arch.Operand, error) {
 	v, err := ParseImmediate(op)
 	if err == nil {
-		return Operand{Kind: Const, Value: v}, nil
+		return arch.Operand{Kind: arch.Const, Value: v}, nil
 	}
-	if errors.Is(err, ErrSyntax) && IsExpr(op) {
+	if errors.Is(err, arch.ErrSyntax) && IsExpr(op) {
 		// "sym+8", "8+sym": ParseImmediate only sees that it is not a
 		// number.
-		if _, derr := ParseDisplacement(op); errors.Is(derr, ErrSymbolic) {
-			return Operand{}, derr
+		if _, derr := ParseDisplacement(op); errors.Is(derr, arch.ErrSymbolic) {
+			return arch.Operand{}, derr
 		}
 	}
-	return Operand{}, err
+	return arch.Operand{}, err
 }
 
 // ParseDisplacement folds a displacement of one or more signed terms
@@ -56,7 +58,7 @@ func ParseImmediateOperand(op string) (Operand, error) {
 func ParseDisplacement(s string) (int64, error) {
 	sym, _, off, err := ParseSymbolicDisplacement(s)
 	if err == nil && sym != "" {
-		return 0, fmt.Errorf("%w: displacement %q names a symbol", ErrSymbolic, s)
+		return 0, fmt.Errorf("%w: displacement %q names a symbol", arch.ErrSymbolic, s)
 	}
 	return off, err
 }
@@ -77,12 +79,12 @@ func ParseSymbolicDisplacement(s string) (sym, suffix string, off int64, err err
 			i++
 		case '+':
 			if i == 0 {
-				return "", "", 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+				return "", "", 0, fmt.Errorf("%w: bad displacement %q", arch.ErrSyntax, s)
 			}
 			i++
 		default:
 			if i != 0 {
-				return "", "", 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+				return "", "", 0, fmt.Errorf("%w: bad displacement %q", arch.ErrSyntax, s)
 			}
 		}
 		j := i
@@ -93,17 +95,17 @@ func ParseSymbolicDisplacement(s string) (sym, suffix string, off int64, err err
 		i = j
 		if !isNumber(term) {
 			if !IsSymbolStart(term) || !isSymbolText(term) {
-				return "", "", 0, fmt.Errorf("%w: bad displacement %q", ErrSyntax, s)
+				return "", "", 0, fmt.Errorf("%w: bad displacement %q", arch.ErrSyntax, s)
 			}
 			if sym != "" || sign < 0 {
-				return "", "", 0, fmt.Errorf("%w: displacement %q is not one added symbol and numbers", ErrSymbolic, s)
+				return "", "", 0, fmt.Errorf("%w: displacement %q is not one added symbol and numbers", arch.ErrSymbolic, s)
 			}
 			sym, suffix, _ = strings.Cut(term, "@")
 			continue
 		}
 		u, err := strconv.ParseUint(term, 0, 64)
 		if err != nil || u > 1<<63 || (u == 1<<63 && sign > 0) {
-			return "", "", 0, fmt.Errorf("%w: displacement %q does not fit in 64 bits", ErrRange, s)
+			return "", "", 0, fmt.Errorf("%w: displacement %q does not fit in 64 bits", arch.ErrRange, s)
 		}
 		v := sign * int64(u)
 		if u == 1<<63 {
@@ -111,7 +113,7 @@ func ParseSymbolicDisplacement(s string) (sym, suffix string, off int64, err err
 		}
 		next := sum + v
 		if (v > 0 && next < sum) || (v < 0 && next > sum) {
-			return "", "", 0, fmt.Errorf("%w: displacement %q overflows 64 bits", ErrRange, s)
+			return "", "", 0, fmt.Errorf("%w: displacement %q overflows 64 bits", arch.ErrRange, s)
 		}
 		sum = next
 	}

@@ -2,7 +2,7 @@
 # fetch-kernel.sh — fetch Debian's kernel image for one architecture and
 # suite, for booting QEMU guests (see ../shared/reference/qemu-vms.md).
 #
-# usage: bash vm/fetch-kernel.sh DEBARCH SUITE OUTDIR
+# usage: bash internal/vm/fetch-kernel.sh DEBARCH SUITE OUTDIR
 #        DEBARCH: amd64 arm64 s390x riscv64 ppc64el mips64el armhf loong64    SUITE: bookworm, sid, ...
 #
 # output: OUTDIR/vmlinuz   the kernel image, as the package ships it (x86
@@ -41,7 +41,7 @@
 #      APT_MAX_AGE_MIN      re-run apt-get update when the lists are older (default 720)
 #      KEEP_DEBS=1          keep the downloaded .deb files in the apt root
 # needs: apt, dpkg, tar, flock. Network: the Debian archive only.
-# The script is self-contained (vm/run.go embeds it and runs it with bash -c).
+# The script is self-contained (internal/vm/run.go embeds it and runs it with bash -c).
 set -euo pipefail
 
 me=fetch-kernel

@@ -2,7 +2,7 @@
 # setup.sh — a private Debian sid root holding sid's bpftrace (0.27, which
 # reads USDT arguments through libbpf), for the peer test (peer_test.go).
 #
-# usage: bash conformance/peer/setup.sh OUTDIR     (as root)
+# usage: bash internal/peer/setup.sh OUTDIR     (as root)
 #
 # sid's binaries need a newer glibc than this bookworm host has, so
 # bpftrace runs from its own root: debootstrap --variant=minbase
