@@ -32,7 +32,7 @@ type File struct {
 	Class     elf.Class
 	ByteOrder binary.ByteOrder
 	Type      elf.Type
-	CallSites    []CallSite
+	CallSites []CallSite
 	// NoteErrors are the notes that could not be read (*NoteError);
 	// the other notes are in CallSites.
 	NoteErrors []error

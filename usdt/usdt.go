@@ -3,9 +3,9 @@ package usdt
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
