@@ -1,7 +1,14 @@
 // Package compiler reads the USDT probes of an ELF file and compiles their
 // arguments into libbpf-compatible binary specs.
 //
-// [Open] or [Read] give a [File]: every .note.stapsdt call site with its
+//	f, err := compiler.Open("/usr/lib/x86_64-linux-gnu/libstdc++.so.6")
+//	for _, site := range f.CallSites {
+//		spec, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, site.Arguments, 0)
+//		...
+//	}
+//
+// [Open] or [Read] give a [File]: every call site of its .note.stapsdt
+// notes (a probe, "provider:name", has one call site per note) with its
 // addresses translated to file offsets, its arguments parsed by the
 // grammar of the file's architecture (chosen by e_machine, never by the
 // host), and per-note and per-argument errors that name what failed and

@@ -4,6 +4,11 @@
 // case (and of its shared libraries), runs the case, and compares each
 // hit with the line the case printed for it.
 //
+//	r, err := conformance.Run(ctx, conformance.Case{Executable: "build/conformance/ints-gcc-O2-pie"})
+//	if err == nil && !r.Passed {
+//		for _, f := range r.Failures { fmt.Println(f) }
+//	}
+//
 // The case protocol: run with no arguments, a case is single-threaded
 // and, right after each probe fires, prints one line to stdout,
 // "provider:name" and one token per argument: the value as a decimal

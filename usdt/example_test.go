@@ -6,19 +6,18 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/usdtspec/usdtspec/internal/testprog"
 	"github.com/usdtspec/usdtspec/usdt"
 )
 
-// Attach a program built with bpf/usdt.bpf.h (here the module's test
-// program, which counts hits per bpf_usdt_cookie) to every call site of
-// libstdc++'s C++ exception probes. TestAttachFiresInEveryMode runs the
-// same steps against a test binary.
+// Attach a BPF program that includes bpf/usdt.bpf.h to every call site of
+// libstdc++'s C++ exception probe, and list them. In a bpf2go build the
+// CollectionSpec comes from the generated loader (loadXxx()); here it is
+// read from the object file. Needs root (CAP_BPF, CAP_PERFMON).
 func Example() {
 	lib := "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
 	target := usdt.Target{Path: lib, Probe: "libstdcxx:throw"}
 
-	spec, err := testprog.Load() // a bpf2go-generated loader
+	spec, err := ebpf.LoadCollectionSpec("count_bpfel.o")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -45,4 +44,22 @@ func Example() {
 	for _, s := range l.Sites() {
 		fmt.Printf("%s:%s at %#x (spec %d)\n", s.CallSite.Provider, s.CallSite.Name, s.CallSite.FileOffset, s.SpecID)
 	}
+}
+
+// Prepare sizes the spec map for the targets before the collection is
+// loaded: one slot per distinct spec. The probe usdtspec:inlined has four
+// call sites, each passing its arguments in other places, so four specs.
+// Prepare needs no privileges; loading and attaching do.
+func ExamplePrepare() {
+	spec, err := ebpf.LoadCollectionSpec("../internal/testprog/count_bpfel.o")
+	if err != nil {
+		log.Fatal(err)
+	}
+	target := usdt.Target{Path: "../testdata/bin/probes-amd64-gcc-O2-pie", Probe: "usdtspec:inlined"}
+	if _, err := usdt.Prepare(spec, usdt.Config{Targets: []usdt.Target{target}}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(spec.Maps[usdt.SpecMapName].MaxEntries, "spec map entries")
+	// Output:
+	// 4 spec map entries
 }
