@@ -101,6 +101,11 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	if err != nil {
 		return nil, err
 	}
+	return m.attach(prog, t.Path, f, callSites, opts)
+}
+
+// attach attaches prog to callSites, call sites of f read from path.
+func (m *Manager) attach(prog *ebpf.Program, path string, f *compiler.File, callSites []compiler.CallSite, opts *Options) (*Link, error) {
 	// Compile everything first: one bad call site attaches nothing.
 	specs := make([][]byte, len(callSites))
 	shifts := make([]uint64, len(callSites))
@@ -120,7 +125,7 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 		specs[i] = b
 	}
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("usdt: %s: %w: %w", t.Path, ErrCallSite, errors.Join(bad...))
+		return nil, fmt.Errorf("usdt: %s: %w: %w", path, ErrCallSite, errors.Join(bad...))
 	}
 
 	m.mu.Lock()
@@ -135,7 +140,8 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	}
 	var locate func(uint64) (uint64, error)
 	if !m.cookies {
-		if locate, err = ipLocator(f, t.Path, opts.PID); err != nil {
+		var err error
+		if locate, err = ipLocator(f, path, opts.PID); err != nil {
 			return nil, err
 		}
 	}
@@ -155,12 +161,12 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 			err = m.addIPLocked(ip, id)
 		}
 		if err != nil {
-			return fail(fmt.Errorf("usdt: %s: %s:%s at pc %#x: %w", t.Path, callSites[i].Provider, callSites[i].Name, callSites[i].PC, err))
+			return fail(fmt.Errorf("usdt: %s: %s:%s at pc %#x: %w", path, callSites[i].Provider, callSites[i].Name, callSites[i].PC, err))
 		}
 		l.sites[i].IP = ip
 	}
 
-	ex, err := link.OpenExecutable(t.Path)
+	ex, err := link.OpenExecutable(path)
 	if err != nil {
 		return fail(fmt.Errorf("usdt: %w", err))
 	}
@@ -178,7 +184,7 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 		}
 		ln, err := ex.UprobeMulti(nil, prog, o)
 		if err != nil {
-			return fail(fmt.Errorf("usdt: %s: uprobe_multi on %d call sites: %w", t.Path, len(l.sites), err))
+			return fail(fmt.Errorf("usdt: %s: uprobe_multi on %d call sites: %w", path, len(l.sites), err))
 		}
 		l.links = append(l.links, ln)
 	} else {
@@ -187,7 +193,7 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 				Address: s.CallSite.FileOffset + s.Shift, RefCtrOffset: s.CallSite.SemaphoreOffset, Cookie: uint64(s.SpecID), PID: opts.PID,
 			})
 			if err != nil {
-				return fail(fmt.Errorf("usdt: %s: %s:%s at offset %#x: %w", t.Path, s.CallSite.Provider, s.CallSite.Name, s.CallSite.FileOffset+s.Shift, err))
+				return fail(fmt.Errorf("usdt: %s: %s:%s at offset %#x: %w", path, s.CallSite.Provider, s.CallSite.Name, s.CallSite.FileOffset+s.Shift, err))
 			}
 			l.links = append(l.links, ln)
 		}
@@ -212,7 +218,7 @@ func (m *Manager) acquireLocked(spec []byte) (uint32, error) {
 		id = m.nextID
 		m.nextID++
 	default:
-		return 0, fmt.Errorf("usdt: %w: %d distinct specs in use", ErrSpecMapFull, m.capacity)
+		return 0, fmt.Errorf("usdt: %w: all %d slots hold distinct specs in use (raise Config.SpecCapacity or Config.ExtraSpecs)", ErrSpecMapFull, m.capacity)
 	}
 	if err := m.specs.Update(id, spec, ebpf.UpdateAny); err != nil {
 		m.free = append(m.free, id)

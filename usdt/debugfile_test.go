@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/compiler"
+	"github.com/usdtspec/usdtspec/internal/cachedir"
 )
 
 // sidLibc finds Debian sid's amd64 glibc in the corpus (make corpus):
@@ -22,7 +23,7 @@ func sidLibc(t *testing.T) (libc, ldso, debugDir string) {
 	}
 	dirs := filepath.SplitList(os.Getenv("CORPUS_DIR"))
 	if len(dirs) == 0 {
-		dirs = []string{"../.corpus"}
+		dirs = []string{cachedir.Path("corpus")}
 	}
 	for _, d := range dirs {
 		lib := filepath.Join(d, "x", "sid", "amd64", "libc6", "usr", "lib", "x86_64-linux-gnu")

@@ -46,20 +46,28 @@ func Example() {
 	}
 }
 
-// Prepare sizes the spec map for the targets before the collection is
-// loaded: one slot per distinct spec. The probe usdtspec:inlined has four
-// call sites, each passing its arguments in other places, so four specs.
-// Prepare needs no privileges; loading and attaching do.
+// Prepare sizes the spec map before the collection is loaded: by
+// default it has room for the distinct specs of the targets and at least
+// DefaultSpecCapacity slots. The probe usdtspec:inlined has four call
+// sites, each passing its arguments in other places: four specs, which
+// an exact SpecCapacity must hold. Prepare needs no privileges; loading
+// and attaching do.
 func ExamplePrepare() {
-	spec, err := ebpf.LoadCollectionSpec("../internal/testprog/count_bpfel.o")
-	if err != nil {
-		log.Fatal(err)
-	}
 	target := usdt.Target{Path: "../testdata/bin/probes-amd64-gcc-O2-pie", Probe: "usdtspec:inlined"}
-	if _, err := usdt.Prepare(spec, usdt.Config{Targets: []usdt.Target{target}}); err != nil {
-		log.Fatal(err)
+	for _, capacity := range []int{0, 4, 3} {
+		spec, err := ebpf.LoadCollectionSpec("../internal/testprog/count_bpfel.o")
+		if err != nil {
+			log.Fatal(err)
+		}
+		_, err = usdt.Prepare(spec, usdt.Config{Targets: []usdt.Target{target}, SpecCapacity: capacity})
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(spec.Maps[usdt.SpecMapName].MaxEntries, "spec map slots")
 	}
-	fmt.Println(spec.Maps[usdt.SpecMapName].MaxEntries, "spec map entries")
 	// Output:
-	// 4 spec map entries
+	// 1024 spec map slots
+	// 4 spec map slots
+	// usdt: Config.SpecCapacity 3 is below the 4 distinct specs of Config.Targets
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/usdtspec/usdtspec/internal/cachedir"
 )
 
 const libbpfInclude = "#include <bpf/usdt.bpf.h>"
@@ -73,7 +75,7 @@ func TestLibbpfHeaderDropIn(t *testing.T) {
 	}
 	inc := os.Getenv("LIBBPF_INCLUDE")
 	if inc == "" {
-		inc = "../.cache/oracle/apt/src/sid/root/usr/include"
+		inc = cachedir.Path("oracle", "apt", "src", "sid", "root", "usr", "include")
 	}
 	if h, err := os.ReadFile(filepath.Join(inc, "bpf", "usdt.bpf.h")); err != nil || !strings.Contains(string(h), "bpf_usdt_arg_size") {
 		t.Skipf("no libbpf ≥ 1.6 usdt.bpf.h in %s (make oracle builds libbpf 1.7 there, or set LIBBPF_INCLUDE)", inc)

@@ -28,6 +28,12 @@ const (
 	ctxSizeVarName   = "__usdtspec_ctx_size"
 )
 
+// DefaultSpecCapacity is the least number of spec map slots Prepare
+// gives a Config without SpecCapacity. The spec map is a BPF array, so
+// its memory is allocated at load time: 1024 slots of libbpf v1.7's
+// 304-byte spec are 304 KiB (208 KiB for the v1.6 layout).
+const DefaultSpecCapacity = 1024
+
 // Sentinel errors; test with errors.Is.
 var (
 	// ErrNoProbes: the target has no call site matching its probe.
@@ -35,8 +41,9 @@ var (
 	// ErrCallSite: a call site cannot be attached (an argument that does
 	// not compile, a pc outside its segment, ...). Nothing is attached.
 	ErrCallSite = errors.New("USDT call site cannot be attached")
-	// ErrSpecMapFull: more distinct specs than the spec map holds; Prepare
-	// with the targets you attach to.
+	// ErrSpecMapFull: more distinct specs than the spec map holds; raise
+	// Config.SpecCapacity or Config.ExtraSpecs, or Prepare with the
+	// targets you attach to.
 	ErrSpecMapFull = errors.New("USDT spec map is full")
 	// ErrForeignArch: the file is not of the running kernel's architecture.
 	ErrForeignArch = errors.New("file is not of the host architecture")
@@ -70,8 +77,15 @@ type Config struct {
 	// a spec; targets do not, as each may have its own cookie). Attach may
 	// use other targets as long as the specs in use at once fit.
 	Targets []Target
-	// ExtraSpecs adds free slots to the spec map.
+	// ExtraSpecs adds free slots to the spec map, beyond the specs of
+	// Targets.
 	ExtraSpecs int
+	// SpecCapacity, when not 0, is the exact number of slots of the spec
+	// map (and of the IP map on kernels without BPF cookies); it must
+	// hold the specs of Targets. 0 means the specs of Targets plus
+	// ExtraSpecs, and at least DefaultSpecCapacity, so that attaches
+	// discovered at run time (a process's libraries, say) find room.
+	SpecCapacity int
 	// DisableUprobeMulti attaches one uprobe per call site even where
 	// the kernel has uprobe_multi links (6.6+).
 	DisableUprobeMulti bool
@@ -173,10 +187,17 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 		}
 		needed += len(distinct)
 	}
-	specMap.MaxEntries = uint32(max(1, needed+cfg.ExtraSpecs))
+	capacity := max(needed+cfg.ExtraSpecs, DefaultSpecCapacity)
+	if cfg.SpecCapacity != 0 {
+		if cfg.SpecCapacity < needed {
+			return nil, fmt.Errorf("usdt: Config.SpecCapacity %d is below the %d distinct specs of Config.Targets", cfg.SpecCapacity, needed)
+		}
+		capacity = cfg.SpecCapacity
+	}
+	specMap.MaxEntries = uint32(capacity)
 	ipMap.MaxEntries = 1
 	if !m.cookies {
-		ipMap.MaxEntries = uint32(max(1, sites+cfg.ExtraSpecs))
+		ipMap.MaxEntries = uint32(max(1, sites+cfg.ExtraSpecs, capacity))
 	}
 	m.capacity = specMap.MaxEntries
 

@@ -293,7 +293,7 @@ func TestAttachErrorsLeaveNothing(t *testing.T) {
 func TestSpecMapSizedByTargets(t *testing.T) {
 	needRoot(t)
 	exe := buildWaiter(t)
-	l := load(t, Config{Targets: []Target{{Path: exe, Probe: "test:plain"}}})
+	l := load(t, Config{Targets: []Target{{Path: exe, Probe: "test:plain"}}, SpecCapacity: 1})
 	if got := l.coll.Maps[SpecMapName].MaxEntries(); got != 1 {
 		t.Fatalf("spec map has %d entries, want 1", got)
 	}
@@ -315,6 +315,49 @@ func TestSpecMapSizedByTargets(t *testing.T) {
 	// Prepare's reading of the file served every Attach.
 	if l.m.reads != 1 {
 		t.Errorf("%s read %d times for Prepare and three Attach calls, want once", exe, l.m.reads)
+	}
+}
+
+// TestDefaultCapacityServesRunTimeAttaches: Config{} knows no target,
+// yet serves DefaultSpecCapacity distinct specs attached at run time; the
+// next one fails with ErrSpecMapFull naming the field that raises it.
+func TestDefaultCapacityServesRunTimeAttaches(t *testing.T) {
+	needRoot(t)
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc not installed")
+	}
+	needSDT(t)
+	// DefaultSpecCapacity call sites of many:site, each passing another
+	// constant (a distinct spec), and one more of more:site.
+	var src strings.Builder
+	src.WriteString("#include <sys/sdt.h>\nint main(int argc, char **argv) {\n\tif (argc < 100)\n\t\treturn 0;\n")
+	for i := 1; i <= DefaultSpecCapacity; i++ {
+		fmt.Fprintf(&src, "\tSTAP_PROBE1(many, site, %d);\n", i)
+	}
+	fmt.Fprintf(&src, "\tSTAP_PROBE1(more, site, %d);\n\treturn 0;\n}\n", DefaultSpecCapacity+1)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "many.c"), []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "many")
+	multiarch, _ := exec.Command(gcc, "-print-multiarch").Output()
+	if out, err := exec.Command(gcc, "-O0", "-o", exe, filepath.Join(dir, "many.c"), "-I/usr/include/"+strings.TrimSpace(string(multiarch))).CombinedOutput(); err != nil {
+		t.Fatalf("building many.c: %v\n%s", err, out)
+	}
+
+	l := load(t, Config{})
+	many, err := l.m.Attach(l.prog(), Target{Path: exe, Probe: "many:site"}, &Options{PID: os.Getpid()})
+	if err != nil {
+		t.Fatalf("%d distinct specs: %v", DefaultSpecCapacity, err)
+	}
+	defer many.Close()
+	if n := len(many.Sites()); n != DefaultSpecCapacity {
+		t.Fatalf("attached %d call sites, want %d", n, DefaultSpecCapacity)
+	}
+	_, err = l.m.Attach(l.prog(), Target{Path: exe, Probe: "more:site"}, &Options{PID: os.Getpid()})
+	if !errors.Is(err, ErrSpecMapFull) || !strings.Contains(err.Error(), "Config.SpecCapacity") {
+		t.Fatalf("spec #%d: %v, want ErrSpecMapFull naming Config.SpecCapacity", DefaultSpecCapacity+1, err)
 	}
 }
 
