@@ -97,11 +97,11 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	if opts == nil {
 		opts = &Options{}
 	}
-	f, callSites, err := m.open(t)
+	path, f, callSites, err := m.open(t, opts.PID)
 	if err != nil {
 		return nil, err
 	}
-	return m.attach(prog, t.Path, f, callSites, opts)
+	return m.attach(prog, path, f, callSites, opts)
 }
 
 // attach attaches prog to callSites, call sites of f read from path.

@@ -56,6 +56,9 @@ var (
 // at Path (an executable or shared library; /proc/PID/root/... paths work
 // for containers).
 type Target struct {
+	// Path is the file's path, or a short name ("libc.so.6", "libc",
+	// "python3") that [Resolve] turns into one: against the files of
+	// Options.PID first, then as the dynamic loader and the shell would.
 	Path string
 	// Probe is "provider:name"; each part may be a glob (path.Match).
 	// Empty means every probe of the file.
@@ -130,8 +133,8 @@ type Manager struct {
 	ipEntries map[uint64]bool
 
 	filesMu sync.Mutex
-	files   map[string]readFile // by path: the files read, see open
-	reads   int                 // files read from disk, for tests
+	files   map[fileIdentity]*compiler.File // the files read, see open
+	reads   int                             // files read from disk, for tests
 }
 
 type specID struct {
@@ -148,7 +151,7 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	if host == nil {
 		return nil, fmt.Errorf("usdt: %w: no grammar for %s", compiler.ErrUnsupportedArch, runtime.GOARCH)
 	}
-	m := &Manager{cfg: cfg, host: host, ids: map[string]*specID{}, specOf: map[uint32]string{}, ipEntries: map[uint64]bool{}, files: map[string]readFile{}}
+	m := &Manager{cfg: cfg, host: host, ids: map[string]*specID{}, specOf: map[uint32]string{}, ipEntries: map[uint64]bool{}, files: map[fileIdentity]*compiler.File{}}
 	m.cookies = !cfg.DisableCookies && features.HaveProgramHelper(ebpf.Kprobe, asm.FnGetAttachCookie) == nil
 	m.multi = m.cookies && !cfg.DisableUprobeMulti && features.HaveBPFLinkUprobeMulti() == nil
 
@@ -170,7 +173,7 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	// the spec, so specs are shared only within a target.
 	needed, sites := 0, 0
 	for _, t := range cfg.Targets {
-		f, callSites, err := m.open(t)
+		_, f, callSites, err := m.open(t, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -252,20 +255,25 @@ func (m *Manager) UsesUprobeMulti() bool { return m.multi }
 // (true) or by instruction pointer.
 func (m *Manager) UsesCookies() bool { return m.cookies }
 
-// open reads a target's file and selects its call sites. A file is read
-// once: Prepare's reading serves the Attach that follows, for as long as
-// the file on disk is the same (device, inode, size and modification
-// time); a file that changed is read again.
-func (m *Manager) open(t Target) (*compiler.File, []compiler.CallSite, error) {
+// open reads a target's file and selects its call sites; a short name
+// resolves with [Resolve], against process pid's files when pid > 0. A
+// file is read once: Prepare's reading serves the Attach that follows,
+// for as long as the file on disk is the same (device, inode, size and
+// modification time); a file that changed is read again.
+func (m *Manager) open(t Target, pid int) (string, *compiler.File, []compiler.CallSite, error) {
 	if err := compiler.CheckProbePattern(t.Probe); err != nil {
-		return nil, nil, fmt.Errorf("usdt: %w", err)
+		return "", nil, nil, fmt.Errorf("usdt: %w", err)
 	}
-	f, err := m.readFile(t.Path)
+	path, err := Resolve(t.Path, pid)
 	if err != nil {
-		return nil, nil, fmt.Errorf("usdt: %w", err)
+		return "", nil, nil, err
+	}
+	f, err := m.readFile(path)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("usdt: %w", err)
 	}
 	if f.Arch == nil || !slices.Contains(f.Arch.GOARCH, runtime.GOARCH) {
-		return nil, nil, fmt.Errorf("usdt: %s: %w: %v %v on a %s kernel", t.Path, ErrForeignArch, f.Machine, f.Class, m.host.Name)
+		return "", nil, nil, fmt.Errorf("usdt: %s: %w: %v %v on a %s kernel", path, ErrForeignArch, f.Machine, f.Class, m.host.Name)
 	}
 	var callSites []compiler.CallSite
 	for _, p := range f.CallSites {
@@ -278,9 +286,9 @@ func (m *Manager) open(t Target) (*compiler.File, []compiler.CallSite, error) {
 		if t.Probe != "" {
 			what = t.Probe
 		}
-		return nil, nil, fmt.Errorf("usdt: %s: %w for %s", t.Path, ErrNoProbes, what)
+		return "", nil, nil, fmt.Errorf("usdt: %s: %w for %s", path, ErrNoProbes, what)
 	}
-	return f, callSites, nil
+	return path, f, callSites, nil
 }
 
 // fileIdentity tells whether the file at a path is still the one read.
@@ -288,11 +296,6 @@ type fileIdentity struct {
 	dev, ino uint64
 	size     int64
 	mtime    time.Time
-}
-
-type readFile struct {
-	id   fileIdentity
-	file *compiler.File
 }
 
 func identify(path string) (fileIdentity, error) {
@@ -308,7 +311,7 @@ func identify(path string) (fileIdentity, error) {
 }
 
 // readFile returns the compiled call sites of the file at path, read
-// once per version of the file.
+// once per version of the file, whichever path names it.
 func (m *Manager) readFile(path string) (*compiler.File, error) {
 	id, err := identify(path)
 	if err != nil {
@@ -316,14 +319,14 @@ func (m *Manager) readFile(path string) (*compiler.File, error) {
 	}
 	m.filesMu.Lock()
 	defer m.filesMu.Unlock()
-	if r, ok := m.files[path]; ok && r.id == id {
-		return r.file, nil
+	if f, ok := m.files[id]; ok {
+		return f, nil
 	}
 	f, err := compiler.OpenWithOptions(path, &compiler.Options{DebugDirs: m.cfg.DebugDirs})
 	if err != nil {
 		return nil, err
 	}
-	m.files[path] = readFile{id, f}
+	m.files[id] = f
 	m.reads++
 	return f, nil
 }

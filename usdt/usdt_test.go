@@ -372,7 +372,7 @@ func TestFileReadOncePerVersion(t *testing.T) {
 	if err := os.WriteFile(path, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := &Manager{files: map[string]readFile{}}
+	m := &Manager{files: map[fileIdentity]*compiler.File{}}
 	first, err := m.readFile(path)
 	if err != nil {
 		t.Fatal(err)
