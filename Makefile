@@ -1,8 +1,17 @@
 # usdtspec — see README.md. `make run` is the main job, `make test` the tests.
 GO        ?= go
 BIN       := bin/usdtspec
-# The real-world corpus (../shared/corpus/fetch.sh); git-ignored, cached.
-CORPUS_DIR ?= $(CURDIR)/.corpus
+# Everything slow to fetch or build is cached outside the clone, under one
+# folder that every clone on this machine shares (env-overridable; made
+# absolute, exported for the scripts and the Go tests): the Debian corpus
+# (corpus/), guest kernels (vm/kernels/), private package roots
+# (vm/roots/), the oracle's libbpf builds (oracle/), bpftrace's sid root
+# (bpftrace/).
+USDTSPEC_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/usdtspec
+override USDTSPEC_CACHE := $(abspath $(USDTSPEC_CACHE))
+export USDTSPEC_CACHE
+# The real-world corpus (make corpus FETCH_SH=PATH/fetch.sh).
+CORPUS_DIR ?= $(USDTSPEC_CACHE)/corpus
 export CORPUS_DIR
 LIBSTDCXX := $(firstword $(wildcard /usr/lib/*-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6))
 PROBE_BINS := $(sort $(wildcard testdata/bin/*))
@@ -12,34 +21,46 @@ MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 BPF_TARGET_ARCH := $(or $(if $(findstring x86_64,$(MULTIARCH)),x86),$(if $(findstring aarch64,$(MULTIARCH)),arm64),$(if $(findstring s390x,$(MULTIARCH)),s390),unknown)
 CASES     := build/conformance/cases.list
 
-# QEMU guests: the (arch, kernel) matrix, and the GOARCH of each arch's
-# guest (the cross-built cases live in build/conformance-GOARCH/, i386's
-# in build/conformance-i386/: 32-bit cases under an amd64 guest).
-VM_MATRIX  ?= amd64:bookworm,amd64:sid,i386:bookworm,i386:sid,arm64:bookworm,s390x:bookworm,riscv64:sid,ppc64:bookworm,mips64:bookworm,arm:bookworm,loong64:sid
-VM_GOARCHES := amd64 arm64 s390x riscv64 ppc64le mips64le arm loong64
-VM_GOARCH_ppc64 := ppc64le
-VM_GOARCH_mips64 := mips64le
-VM_GOARCH_i386 := amd64
-VM_CASESET_i386 := i386
+# QEMU guests: one per row of internal/vm/matrix.tsv, the table of the
+# guest architectures. build/matrix.mk, generated from it (rule below),
+# gives VM_ARCHES, VM_MATRIX (every arch:kernel; overridable), the
+# guests' GOARCHes VM_GOARCHES, per arch VM_GOARCH_ARCH, VM_TRIPLE_ARCH,
+# VM_CFLAGS_ARCH and VM_ROOT_ARCH, and the corpus's Debian architectures
+# VM_CORPUS_DEBIAN. An arch's cross-built cases are build/conformance-ARCH/.
+MATRIX_MK := build/matrix.mk
+ifneq ($(MAKECMDGOALS),clean)
+include $(MATRIX_MK)
+endif
 ARCH      ?= arm64
-VM_CASES  := build/conformance-{cases}/cases.list
-KERNEL_DIR := .cache/vm/kernels
+VM_CASES  := build/conformance-{arch}/cases.list
+KERNEL_DIR := $(USDTSPEC_CACHE)/vm/kernels
 # Private roots of a newer Debian suite's packages (internal/vm/pkg-root.sh), for
 # the guests whose QEMU or cross compiler the host's suite lacks (loong64:
-# sid's QEMU and loongarch64 gcc); git-ignored, made on first use.
-VM_ROOT_DIR := .cache/vm/roots
+# sid's QEMU and loongarch64 gcc); made on first use.
+VM_ROOT_DIR := $(USDTSPEC_CACHE)/vm/roots
 
-.PHONY: all build run test vet fuzz bench corpus generate conformance oracle oracle-harness clean \
+.PHONY: all deps build run test vet fuzz bench corpus generate conformance oracle oracle-harness clean \
 	vm-init vm-tools conformance-vm conformance-matrix FORCE
 
 all: build
+
+# The Debian packages the build and the tests need (internal/setup/deps.sh:
+# installs what is missing as root, says `sudo make deps` otherwise; quiet
+# when nothing is), then the Go modules (not under sudo: the modules are
+# the user's, and a later build fetches them).
+deps:
+	@bash internal/setup/deps.sh
+	@if [ "$$(id -u)" = 0 ] && [ -n "$${SUDO_USER:-}" ]; then :; \
+	elif ! command -v $(GO) >/dev/null; then \
+	  echo "deps: $(GO) not found: install Go $$(sed -n 's/^go //p' go.mod) or newer (https://go.dev/dl/)" >&2; exit 1; \
+	else $(GO) mod download; fi
 
 build:
 	$(GO) build -o $(BIN) ./cmd/usdtspec
 
 # The main job: dump the probes of the bundled test binaries and of this
 # machine's libstdc++, then run the native conformance suite.
-run: build
+run: deps build
 	$(BIN) dump $(PROBE_BINS) $(LIBSTDCXX)
 	$(MAKE) --no-print-directory conformance
 
@@ -66,7 +87,7 @@ vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-test: vet oracle-harness
+test: deps vet oracle-harness
 	$(GO) test ./...
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory oracle
@@ -89,7 +110,7 @@ bin/usdtspec-guestinit-linux-%: FORCE
 # Then the drop-in check: conform.bpf.c built against libbpf 1.7's own
 # usdt.bpf.h (weak maps, LINUX_HAS_BPF_COOKIE) runs every native case
 # through usdt.LoadCollectionSpec.
-ORACLE_DIR := .cache/oracle
+ORACLE_DIR := $(USDTSPEC_CACHE)/oracle
 LIBBPF17 := $(ORACLE_DIR)/apt/src/sid
 oracle-harness:
 	bash internal/oracle/build.sh $(ORACLE_DIR)
@@ -97,7 +118,7 @@ oracle: build oracle-harness conformance-cases conformance-cases-i386
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "oracle: skipped: attaching uprobes through libbpf needs root"; \
 	else \
-	  ORACLE_DIR=$(CURDIR)/$(ORACLE_DIR) ORACLE_REPORT=$(CURDIR)/build \
+	  ORACLE_DIR=$(ORACLE_DIR) ORACLE_REPORT=$(CURDIR)/build \
 	    $(GO) test -count=1 -timeout 30m -v -run '^TestOracle$$' ./internal/oracle && \
 	  clang -O2 -g -target bpf -Wall -Werror -D__TARGET_ARCH_$(BPF_TARGET_ARCH) -DCONFORM_LIBBPF_HEADER \
 	    -I$(LIBBPF17)/root/usr/include -I$(LIBBPF17)/tree/include/uapi -idirafter /usr/include/$(MULTIARCH) \
@@ -110,14 +131,16 @@ oracle: build oracle-harness conformance-cases conformance-cases-i386
 # $(PEER_DIR), runs every native conformance build with a generated
 # script; the table (case | bpftrace | usdtspec) goes to
 # build/peer-bpftrace.txt. Fails where usdtspec is wrong and bpftrace right.
-.PHONY: peer
-PEER_DIR := .cache/bpftrace
+.PHONY: peer peer-root
+PEER_DIR := $(USDTSPEC_CACHE)/bpftrace
+peer-root:
+	bash internal/peer/setup.sh $(PEER_DIR)
 peer: conformance-cases
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "peer: skipped: debootstrap, chroot and attaching uprobes need root"; \
 	else \
 	  bash internal/peer/setup.sh $(PEER_DIR) && \
-	  PEER_DIR=$(CURDIR)/$(PEER_DIR) PEER_REPORT=$(CURDIR)/build \
+	  PEER_DIR=$(PEER_DIR) PEER_REPORT=$(CURDIR)/build \
 	    $(GO) test -count=1 -timeout 30m -v -run '^TestPeer$$' ./internal/peer; \
 	fi
 
@@ -125,7 +148,12 @@ vm-tools:
 	bash internal/vm/install-tools.sh
 
 # One VM: make conformance-vm ARCH=s390x [KERNEL=bookworm]
-conformance-vm: build bin/usdtspec-guestinit-linux-$(or $(VM_GOARCH_$(ARCH)),$(ARCH)) conformance-cases-$(or $(VM_CASESET_$(ARCH)),$(VM_GOARCH_$(ARCH)),$(ARCH))
+ifneq ($(and $(VM_ARCHES),$(filter conformance-vm,$(MAKECMDGOALS))),)
+ifeq ($(filter $(ARCH),$(VM_ARCHES)),)
+$(error ARCH=$(ARCH): no such row in internal/vm/matrix.tsv (have $(VM_ARCHES)))
+endif
+endif
+conformance-vm: build bin/usdtspec-guestinit-linux-$(VM_GOARCH_$(ARCH)) conformance-cases-$(ARCH)
 	$(BIN) conform --vm $(ARCH)$(if $(KERNEL),:$(KERNEL)) --kernel-dir $(KERNEL_DIR) --root-dir $(VM_ROOT_DIR) --cases '$(VM_CASES)'
 
 # Every (arch, kernel) VM in turn, then one row per VM and the total.
@@ -141,11 +169,15 @@ fuzz:
 	  done; \
 	done
 
-# Fetch the part of the Debian corpus for the supported architectures into $(CORPUS_DIR),
-# then the debug files of its stripped libc (libc6-dbg, same version).
+# Fetch the part of the Debian corpus for the supported architectures into $(CORPUS_DIR)
+# with the corpus fetcher (make corpus FETCH_SH=PATH/fetch.sh), then the debug files
+# of its stripped libc (libc6-dbg, same version); one fetch at a time per corpus.
 corpus:
-	ARCHES="amd64 i386 arm64 armhf s390x riscv64 ppc64el loong64" SUITES="bookworm sid" bash $(or $(FETCH_SH),../shared/corpus/fetch.sh) all
-	bash testdata/corpus-debug.sh
+	$(if $(FETCH_SH),,$(error make corpus needs the corpus fetcher: make corpus FETCH_SH=PATH/fetch.sh))
+	mkdir -p $(CORPUS_DIR)
+	ARCHES="$(VM_CORPUS_DEBIAN)" SUITES="bookworm sid" \
+	  flock $(CORPUS_DIR)/.lock bash $(FETCH_SH) all
+	flock $(CORPUS_DIR)/.lock bash testdata/corpus-debug.sh
 
 # BENCHMARKS.md: attach/detach of 1,000 call sites and the per-hit cost of
 # a 12-argument probe against libbpf 1.7 (root; libbpf as the oracle builds
@@ -159,6 +191,11 @@ bench: build $(BENCH_DIR)/benchprobes
 $(BENCH_DIR)/benchprobes: internal/bench/testdata/benchprobes.c
 	@mkdir -p $(@D)
 	gcc -O2 -g0 -Wall -fno-ident -fPIE -pie -o $@ $<
+
+# The make variables of the architecture matrix (see MATRIX_MK above).
+$(MATRIX_MK): internal/vm/matrix.tsv internal/vm/matrix.go internal/vm/matrixgen/main.go
+	@mkdir -p $(@D)
+	$(GO) run ./internal/vm/matrixgen > $@.tmp && mv $@.tmp $@
 
 include testdata/probes.mk
 include testdata/conformance.mk

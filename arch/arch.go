@@ -136,13 +136,6 @@ type Arch struct {
 	// GOARCH are the Go names of kernels of this architecture, whose
 	// pt_regs this table describes ("ppc64le" and "ppc64" for ppc64).
 	GOARCH []string
-	// Debian are the Debian architecture names whose binaries this
-	// grammar reads ("armhf" for arm, "ppc64el" and "ppc64" for ppc64),
-	// so that a corpus of Debian packages can be matched to it.
-	Debian []string
-	// VM boots a Debian kernel of this architecture under QEMU for
-	// conformance runs; nil when there is no such recipe.
-	VM *VM
 	// RegisterBytes is the width of the program's general registers; 0
 	// means 8. A register operand wider than that is ErrPartialRegister.
 	RegisterBytes int
@@ -175,43 +168,4 @@ type Arch struct {
 	// mapping symbols included), or nil; nil when every call site of the architecture can be probed.
 	// The error wraps ErrSiteUnprobeable.
 	CheckSite func(pc uint64, syms []elf.Symbol) error
-}
-
-// VM is how to boot a Debian kernel of an architecture under QEMU with
-// software emulation (TCG), as measured in ../shared/reference/qemu-vms.md.
-type VM struct {
-	GOARCH  string   // GOARCH of the guest's /init
-	DebArch string   // Debian architecture of the kernel packages
-	Triple  string   // GNU triple of the cross toolchain; "" when native
-	QEMU    string   // qemu-system binary
-	Args    []string // machine, CPU and firmware arguments
-	Console string   // the kernel's console device
-	Memory  string   // guest memory, e.g. "256M"
-	// Kernels are the Debian suites whose kernel is supported; the
-	// first is the default.
-	Kernels []string
-	// Cases names the conformance build the guest runs, "{cases}" in a
-	// case list, when it is not GOARCH: i386's 32-bit cases run under an
-	// x86-64 kernel with an amd64 /init.
-	Cases string
-	// KernelArgs are more words for the kernel command line, after the
-	// console, rdinit=/init, panic=-1 and quiet the runner always passes.
-	KernelArgs []string
-	// Root is the Debian suite ("sid") of a private package root
-	// (internal/vm/pkg-root.sh, made by vm.Root) holding QEMU and the cross
-	// toolchain when the host's packages cannot serve this guest: QEMU
-	// then runs from the root, through the root's own dynamic loader and
-	// with the root's QEMU data files, and the cases' loader and libraries
-	// come from the root's /usr/Triple. "" means the host's packages
-	// (internal/vm/install-tools.sh).
-	Root string
-}
-
-// CaseSet is the name of the conformance build the guest runs: Cases,
-// else GOARCH.
-func (v *VM) CaseSet() string {
-	if v.Cases != "" {
-		return v.Cases
-	}
-	return v.GOARCH
 }

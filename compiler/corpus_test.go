@@ -1,4 +1,4 @@
-package compiler
+package compiler_test
 
 import (
 	"bufio"
@@ -17,10 +17,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/usdtspec/usdtspec/arch"
+	"github.com/usdtspec/usdtspec/compiler"
+	"github.com/usdtspec/usdtspec/internal/cachedir"
+	"github.com/usdtspec/usdtspec/internal/vm"
 )
 
 // scanEntry is one line of the corpus's scan/all.jsonl, written by
-// ../shared/corpus/fetch.sh from `readelf -n --wide`: an independent
+// the corpus fetcher (make corpus) from `readelf -n --wide`: an independent
 // reading of the same notes.
 type scanEntry struct {
 	Suite, Arch, Pkg, Path string
@@ -29,13 +32,13 @@ type scanEntry struct {
 	}
 }
 
-// corpusArches maps the corpus's Debian architecture names to ours.
+// corpusArches maps the corpus's Debian architecture names to ours: the
+// debian and arch columns of the architecture matrix
+// (internal/vm/matrix.tsv).
 var corpusArches = func() map[string]string {
 	m := map[string]string{}
-	for _, a := range Arches() {
-		for _, d := range a.Debian {
-			m[d] = a.Name
-		}
+	for _, mc := range vm.Machines() {
+		m[mc.Debian] = mc.Arch
 	}
 	return m
 }()
@@ -74,7 +77,7 @@ var knownGaps = []struct {
 }{}
 
 // corpusGap returns the reason of the known gap a is, or "".
-func corpusGap(deb string, a *Argument) string {
+func corpusGap(deb string, a *compiler.Argument) string {
 	for _, g := range knownGaps {
 		if g.deb == deb && errors.Is(a.Err, g.err) && g.match(a.Text) {
 			return g.reason
@@ -87,7 +90,7 @@ func corpusGap(deb string, a *Argument) string {
 // of the accepted reasons, or "" when the failure is not one (a gap in a
 // grammar or in symbol resolution). stripped reports whether the file has
 // no .symtab.
-func corpusReason(a *Argument, stripped func() bool, debugFile string) string {
+func corpusReason(a *compiler.Argument, stripped func() bool, debugFile string) string {
 	err := a.Err
 	switch {
 	case errors.Is(err, arch.ErrFloatRegister):
@@ -96,9 +99,9 @@ func corpusReason(a *Argument, stripped func() bool, debugFile string) string {
 		return "wider than 8 bytes (hardware limit)"
 	case errors.Is(err, arch.ErrPartialRegister):
 		return "64-bit value in one 32-bit register (hardware limit)"
-	case errors.Is(err, ErrSymbolNotFound) && strings.HasPrefix(a.Symbol, ".L"):
+	case errors.Is(err, compiler.ErrSymbolNotFound) && strings.HasPrefix(a.Symbol, ".L"):
 		return "assembler-local label"
-	case errors.Is(err, ErrSymbolNotFound) && stripped() && debugFile == "":
+	case errors.Is(err, compiler.ErrSymbolNotFound) && stripped() && debugFile == "":
 		// testdata/corpus-debug.sh fetches the debug files the corpus
 		// needs (glibc's); this is for a corpus fetched without them.
 		return "symbol of a stripped file whose debug file is not in the corpus"
@@ -111,12 +114,12 @@ func corpusReason(a *Argument, stripped func() bool, debugFile string) string {
 }
 
 // corpusDirs lists the corpus directories: $CORPUS_DIR, which may name
-// several (separated like $PATH), or ../.corpus.
+// several (separated like $PATH), or the cache's (make corpus).
 func corpusDirs() []string {
 	if v := os.Getenv("CORPUS_DIR"); v != "" {
 		return filepath.SplitList(v)
 	}
-	return []string{"../.corpus"}
+	return []string{cachedir.Path("corpus")}
 }
 
 // TestCorpus reads every file of a supported architecture in the Debian
@@ -160,7 +163,7 @@ func TestCorpus(t *testing.T) {
 				continue
 			}
 			path := filepath.Join(dir, "x", e.Suite, e.Arch, e.Pkg, e.Path)
-			f, err := OpenWithOptions(path, &Options{DebugDirs: debugDirs})
+			f, err := compiler.OpenWithOptions(path, &compiler.Options{DebugDirs: debugDirs})
 			if err != nil {
 				t.Errorf("%v", err)
 				continue
@@ -256,7 +259,7 @@ func TestCorpus(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%-8s %6s %6s %6s %8s %9s\n", "arch", "files", "notes", "args", "compiled", "diagnosed")
-	for _, a := range Arches() {
+	for _, a := range compiler.Arches() {
 		tl := tallies[a.Name]
 		if tl == nil {
 			continue

@@ -16,7 +16,8 @@ import (
 )
 
 // arches lists the supported architectures. Adding one is a folder under
-// arch/ and a line here.
+// arch/, a line here, and a row in internal/vm/matrix.tsv (its QEMU guest,
+// cross compiler and Debian names).
 var arches = []*arch.Arch{
 	amd64.Arch,
 	arm64.Arch,

@@ -1,25 +1,27 @@
 # Cross-built conformance cases for QEMU guests: every case of
 # testdata/conformance/ built with Debian's gcc/g++ for one architecture,
 # to run inside a VM of that architecture. Included by the top-level
-# Makefile after testdata/probes.mk and testdata/conformance.mk (whose
-# variables it reads: the case list, the sources, the flags with the
-# sys/sdt.h copy in $(PROBES_INC)), and run from the repository root:
+# Makefile after build/matrix.mk, testdata/probes.mk and
+# testdata/conformance.mk (whose variables it reads: the architectures,
+# the case list, the sources, the flags with the sys/sdt.h copy in
+# $(PROBES_INC)), and run from the repository root:
 #
 #	make conformance-cases-ARCH     build build/conformance-ARCH/
 #	make conformance-cases-cross    all the arches
 #	make conformance-clean-ARCH     remove build/conformance-ARCH/
 #	make conformance-cross-clean    remove them all
 #
-#	ARCH      compilers
-#	amd64     gcc, g++ (native)
-#	arm64     aarch64-linux-gnu-gcc, -g++
-#	s390x     s390x-linux-gnu-gcc, -g++
-#	riscv64   riscv64-linux-gnu-gcc, -g++
-#	ppc64le   powerpc64le-linux-gnu-gcc, -g++
-#	i386      i686-linux-gnu-gcc, -g++ (run natively, not in a VM)
-#	mips64le  mips64el-linux-gnuabi64-gcc, -g++
-#	arm       arm-linux-gnueabihf-gcc, -g++ -marm (armhf: ARMv7, hard float)
-#	loong64   loongarch64-linux-gnu-gcc, -g++ (Debian sid's, see below)
+# The arches are the rows of the architecture matrix,
+# internal/vm/matrix.tsv, as build/matrix.mk gives them: VM_ARCHES and,
+# per ARCH, VM_TRIPLE_ARCH, VM_CFLAGS_ARCH and VM_ROOT_ARCH. An arch is
+# built with TRIPLE-gcc and TRIPLE-g++ and the row's cflags, or with the
+# host's gcc and g++ when it has no triple. When the row names a package
+# root (internal/vm/pkg-root.sh, made on first use under $(VM_ROOT_DIR)),
+# the root holds the compilers, which run chrooted there with the
+# repository bind-mounted at its own path (internal/vm/root-exec.sh; as
+# root, or in a user namespace). The table's comments say why a row has
+# the values it has (arm's -marm, loong64's root). CONFX_CC_ARCH and
+# CONFX_CXX_ARCH override an arch's compilers.
 #
 # (internal/vm/install-tools.sh installs them.) Each case is built at -O0 and -O2,
 # linked static, except the shared-library cases (those with a
@@ -36,11 +38,10 @@
 # built by g++). All paths in cases.list and the .libs files are relative
 # to the repository root.
 #
-# s390x: Debian 12's QEMU 7.2 can run a uprobed s390x program into a
-# SIGILL when two different uprobed binaries have used the same text page
-# (docs: ../shared/reference/qemu-vms.md, pitfall 9). Every s390x static
-# executable is therefore linked at an address of its own with
-# -Wl,-Ttext-segment: the k-th one (k = 1, 2, ... in the order of
+# s390x: under Debian 12's QEMU 7.2, a uprobed s390x program can die of
+# SIGILL when another uprobed binary has used the same text page before
+# it. Every s390x static executable is therefore linked at an address of
+# its own with -Wl,-Ttext-segment: the k-th one (k = 1, 2, ... in the order of
 # $(CONF_CASES), then O0 before O2) at (k + 1) * 0x1000000, i.e.
 # 0x2000000, 0x3000000, ... (0x1000000, the linker's default, is left to
 # other binaries). The numbering is deterministic for a given set of
@@ -53,53 +54,19 @@ endif
 # This fragment must not become the including Makefile's default goal.
 CONFX_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-CONFX_ARCHES := amd64 arm64 s390x riscv64 ppc64le i386 mips64le arm loong64
+CONFX_ARCHES := $(VM_ARCHES)
 CONFX_EXTRA_ARCHES :=
 CONFX_OPTS := O0 O2
 
-CONFX_TRIPLE_arm64 := aarch64-linux-gnu
-CONFX_TRIPLE_s390x := s390x-linux-gnu
-CONFX_TRIPLE_riscv64 := riscv64-linux-gnu
-CONFX_TRIPLE_ppc64le := powerpc64le-linux-gnu
-CONFX_TRIPLE_mips64le := mips64el-linux-gnuabi64
-CONFX_TRIPLE_arm := arm-linux-gnueabihf
-CONFX_TRIPLE_loong64 := loongarch64-linux-gnu
-
-CONFX_CC_amd64 ?= gcc
-CONFX_CXX_amd64 ?= g++
-# i386: 32-bit programs, run natively by the x86-64 kernel. Debian's
-# i686 cross compiler, not gcc-multilib, which conflicts with every other
-# cross compiler; libc6-i386 gives the dynamic case its loader.
-CONFX_TRIPLE_i386 := i686-linux-gnu
-CONFX_CC_i386 ?= $(CONFX_TRIPLE_i386)-gcc
-CONFX_CXX_i386 ?= $(CONFX_TRIPLE_i386)-g++
-CONFX_CC_arm64 ?= $(CONFX_TRIPLE_arm64)-gcc
-CONFX_CXX_arm64 ?= $(CONFX_TRIPLE_arm64)-g++
-CONFX_CC_s390x ?= $(CONFX_TRIPLE_s390x)-gcc
-CONFX_CXX_s390x ?= $(CONFX_TRIPLE_s390x)-g++
-CONFX_CC_riscv64 ?= $(CONFX_TRIPLE_riscv64)-gcc
-CONFX_CXX_riscv64 ?= $(CONFX_TRIPLE_riscv64)-g++
-CONFX_CC_ppc64le ?= $(CONFX_TRIPLE_ppc64le)-gcc
-CONFX_CXX_ppc64le ?= $(CONFX_TRIPLE_ppc64le)-g++
-CONFX_CC_mips64le ?= $(CONFX_TRIPLE_mips64le)-gcc
-CONFX_CXX_mips64le ?= $(CONFX_TRIPLE_mips64le)-g++
-# arm: A32 code (-marm), not the armhf default Thumb-2: the 32-bit arm
-# kernel refuses a uprobe at an address that is not a multiple of 4
-# (EINVAL), and at one that is, it writes an A32 breakpoint over Thumb
-# code (arch/arm/probes/uprobes decodes A32 only), which crashes the
-# traced program.
-CONFX_CC_arm ?= $(CONFX_TRIPLE_arm)-gcc -marm
-CONFX_CXX_arm ?= $(CONFX_TRIPLE_arm)-g++ -marm
-# loong64: bookworm has no loongarch64 cross compiler; Debian sid's
-# (gcc-loongarch64-linux-gnu, with libc6-dev-loong64-cross) lives in the
-# private sid root that also holds the guest's QEMU (internal/vm/pkg-root.sh, made
-# on first use under $(VM_ROOT_DIR)), and runs chrooted there with the
-# repository bind-mounted at its own path (internal/vm/root-exec.sh; as root, or
-# in a user namespace).
-VM_ROOT_DIR ?= .cache/vm/roots
-CONFX_ROOT_loong64 := sid
-CONFX_CC_loong64 ?= internal/vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-gcc
-CONFX_CXX_loong64 ?= internal/vm/root-exec.sh $(VM_ROOT_DIR)/$(CONFX_ROOT_loong64) $(CONFX_TRIPLE_loong64)-g++
+VM_ROOT_DIR ?= $(or $(USDTSPEC_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/usdtspec)/vm/roots
+# confx_compiler ARCH DRIVER: the command that compiles for ARCH with
+# DRIVER (gcc or g++): TRIPLE-DRIVER, or the host's DRIVER when the row
+# has no triple, run in the row's package root when it has one, with the
+# row's flags.
+confx_compiler = $(if $(VM_ROOT_$(1)),internal/vm/root-exec.sh $(VM_ROOT_DIR)/$(VM_ROOT_$(1)) )$(if $(VM_TRIPLE_$(1)),$(VM_TRIPLE_$(1))-)$(2)$(if $(VM_CFLAGS_$(1)), $(VM_CFLAGS_$(1)))
+$(foreach arch,$(CONFX_ARCHES),\
+  $(if $(filter undefined default,$(origin CONFX_CC_$(arch))),$(eval CONFX_CC_$(arch) = $$(call confx_compiler,$(arch),gcc)))\
+  $(if $(filter undefined default,$(origin CONFX_CXX_$(arch))),$(eval CONFX_CXX_$(arch) = $$(call confx_compiler,$(arch),g++))))
 # Compiler drivers by language (c, cxx) as conformance.mk names them.
 CONFX_DRIVER_c = $(CONFX_CC_$(1))
 CONFX_DRIVER_cxx = $(CONFX_CXX_$(1))
@@ -107,7 +74,8 @@ CONFX_DRIVER_cxx = $(CONFX_CXX_$(1))
 # Extra link flags for every cross-built executable and library.
 CONFX_LDFLAGS ?=
 
-CONFX_DEPS := $(CONF_DEPS) testdata/conformance-cross.mk
+# (The table too: a row's triple, flags or root name its compilers.)
+CONFX_DEPS := $(CONF_DEPS) testdata/conformance-cross.mk internal/vm/matrix.tsv
 
 # s390x text addresses: slot k is "0x<two hex digits>000000", from
 # 0x02000000 to 0xff000000 (254 slots).
@@ -160,8 +128,8 @@ build/conformance-$(1)/cases.list: $(CONFX_EXES_$(1)) testdata/conformance-cross
 
 # The directory rule checks that the compilers are there, so that a
 # missing cross compiler fails once, with a hint; an arch whose compilers
-# live in a package root (CONFX_ROOT_ARCH) has the root made first.
-build/conformance-$(1): $(if $(CONFX_ROOT_$(1)),| $(VM_ROOT_DIR)/$(CONFX_ROOT_$(1))/.pkg-root)
+# live in a package root (VM_ROOT_ARCH) has the root made first.
+build/conformance-$(1): $(if $(VM_ROOT_$(1)),| $(VM_ROOT_DIR)/$(VM_ROOT_$(1))/.pkg-root)
 	@command -v $$(firstword $$(CONFX_CC_$(1))) >/dev/null && command -v $$(firstword $$(CONFX_CXX_$(1))) >/dev/null || \
 	  { echo "conformance-cases-$(1): $$(firstword $$(CONFX_CC_$(1))) or $$(firstword $$(CONFX_CXX_$(1))) not found: run internal/vm/install-tools.sh" >&2; exit 1; }
 	mkdir -p $$@
@@ -189,7 +157,7 @@ endif
 $(foreach arch,$(CONFX_ARCHES) $(CONFX_EXTRA_ARCHES),$(eval $(call confx_arch,$(arch))))
 
 # A package root (the stamp is written last, see internal/vm/pkg-root.sh).
-$(VM_ROOT_DIR)/%/.pkg-root: internal/vm/pkg-root.sh
+$(VM_ROOT_DIR)/%/.pkg-root: internal/vm/pkg-root.sh internal/vm/matrix.tsv
 	bash internal/vm/pkg-root.sh $* $(VM_ROOT_DIR)
 
 .PHONY: conformance-cases-cross conformance-cross-clean

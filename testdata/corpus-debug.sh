@@ -9,9 +9,10 @@
 # $CORPUS_DIR/debug/SUITE/ARCH/usr/lib/debug, where TestCorpus looks
 # (by build-id, .build-id/NN/….debug).
 #
-# usage: CORPUS_DIR=DIR [DEBUG_ARCHES="amd64 i386"] bash testdata/corpus-debug.sh
+# usage: [CORPUS_DIR=DIR] [DEBUG_ARCHES="amd64 i386"] bash testdata/corpus-debug.sh
+# (CORPUS_DIR's default is the Makefile's: $USDTSPEC_CACHE/corpus, ~/.cache/usdtspec/corpus)
 set -euo pipefail
-W=${CORPUS_DIR:-$PWD/.corpus}
+W=${CORPUS_DIR:-${USDTSPEC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/usdtspec}/corpus}
 DEBUG_ARCHES=${DEBUG_ARCHES:-amd64 i386}
 status=0
 for root in "$W"/apt-*; do

@@ -3,6 +3,7 @@ package usdt
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -36,7 +37,12 @@ func ProcessFiles(pid int) ([]MappedFile, error) {
 		return nil, fmt.Errorf("usdt: no such process %d", pid)
 	}
 	lines, err := readMaps(pid)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("usdt: no such process %d: %w", pid, err)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("usdt: process %d: %w (another user's process needs root or CAP_SYS_PTRACE)", pid, err)
+	case err != nil:
 		return nil, fmt.Errorf("usdt: process %d: %w", pid, err)
 	}
 	root := fmt.Sprintf("/proc/%d/root", pid)

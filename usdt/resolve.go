@@ -29,7 +29,8 @@ var libraryDirs = []string{"/lib64", "/usr/lib64", "/lib", "/usr/lib"}
 // user means it: a path (with a '/') is returned as it is; with pid > 0,
 // a file the process has mapped whose name is name, or name plus a
 // version or ".so" suffix ("libc" and "libc.so" find libc.so.6), is
-// found first, opened through /proc/PID/root; then a library name
+// found first, opened through /proc/PID/root; then a file of that name
+// in the working directory; then a library name
 // resolves as the dynamic loader would, through /etc/ld.so.cache and
 // its default directories, keeping only files of the host's
 // architecture; a name without ".so" is last looked up in $PATH, as a
@@ -54,22 +55,14 @@ func Resolve(name string, pid int) (string, error) {
 		}
 		looked = append(looked, fmt.Sprintf("the %d files process %d maps", len(files), pid))
 	}
-	if p, ok := fromLoaderCache(name); ok {
+	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+		return name, nil // a file in the working directory
+	}
+	looked = append(looked, "the working directory")
+	if p, ok := loaderPath(name); ok {
 		return p, nil
 	}
-	looked = append(looked, ldCachePath)
-	for _, dir := range libraryDirs {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			if p := filepath.Join(dir, e.Name()); nameMatches(e.Name(), name) && hostELF(p) {
-				return p, nil
-			}
-		}
-	}
-	looked = append(looked, strings.Join(libraryDirs, ", "))
+	looked = append(looked, ldCachePath, strings.Join(libraryDirs, ", "))
 	if !strings.Contains(name, ".so") {
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
@@ -77,6 +70,35 @@ func Resolve(name string, pid int) (string, error) {
 		looked = append(looked, "$PATH")
 	}
 	return "", fmt.Errorf("usdt: %w: %q (looked in %s)", ErrNotFound, name, strings.Join(looked, "; "))
+}
+
+// LookupLibrary finds a library as the dynamic loader does after the
+// object's own search paths: through /etc/ld.so.cache, then the loader's
+// default directories, keeping only files of the host's architecture.
+// name may also be short, as for [Resolve] ("libc" finds libc.so.6).
+func LookupLibrary(name string) (string, error) {
+	if p, ok := loaderPath(name); ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("usdt: %w: %q (looked in %s; %s)", ErrNotFound, name, ldCachePath, strings.Join(libraryDirs, ", "))
+}
+
+func loaderPath(name string) (string, bool) {
+	if p, ok := fromLoaderCache(name); ok {
+		return p, true
+	}
+	for _, dir := range libraryDirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if p := filepath.Join(dir, e.Name()); nameMatches(e.Name(), name) && hostELF(p) {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // nameMatches reports whether a file name is what a user means by name:

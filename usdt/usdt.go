@@ -291,6 +291,24 @@ func (m *Manager) open(t Target, pid int) (string, *compiler.File, []compiler.Ca
 	return path, f, callSites, nil
 }
 
+// Probes lists the probes ("provider:name", in note order, each once)
+// that t selects, reading t's file as Attach would: through the
+// manager's cache, with a short name resolved against process pid's
+// files when pid > 0. It fails like Attach when none matches.
+func (m *Manager) Probes(t Target, pid int) ([]string, error) {
+	_, _, callSites, err := m.open(t, pid)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range callSites {
+		if name := s.Provider + ":" + s.Name; !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
 // fileIdentity tells whether the file at a path is still the one read.
 type fileIdentity struct {
 	dev, ino uint64

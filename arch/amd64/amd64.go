@@ -14,7 +14,7 @@ import (
 
 // Arch is x86-64.
 // IPOffset is pt_regs.ip (rip).
-var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, IPOffset: 128, ParseOperand: parseOperand, GOARCH: []string{"amd64"}, Debian: []string{"amd64"}, VM: vm}
+var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, IPOffset: 128, ParseOperand: parseOperand, GOARCH: []string{"amd64"}}
 
 // grammar is x86-64's: 64-bit registers, rip-relative symbols and their
 // GOT slots.
@@ -30,10 +30,6 @@ type Grammar struct {
 	// Relocations are the "sym@OP" operators accepted in a displacement.
 	Relocations map[string]arch.SymbolRef
 }
-
-// vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
-var vm = &arch.VM{GOARCH: "amd64", DebArch: "amd64", QEMU: "qemu-system-x86_64",
-	Args: []string{"-M", "pc", "-cpu", "max"}, Console: "ttyS0", Memory: "256M", Kernels: []string{"bookworm", "sid"}}
 
 // ptRegs is offsetof(struct pt_regs, field) for x86_64
 // (arch/x86/include/asm/ptrace.h), keyed by every name that reads from the

@@ -32,17 +32,8 @@ import (
 // Arch is 32-bit Arm on a 32-bit arm kernel. IPOffset is
 // offsetof(struct pt_regs, uregs[15]), the pc.
 var Arch = &arch.Arch{Name: "arm", Machine: elf.EM_ARM, Class: elf.ELFCLASS32, RegisterBytes: 4, IPOffset: 60,
-	ParseOperand: parseOperand, GOARCH: []string{"arm"}, Debian: []string{"armhf", "armel"}, VM: vm,
+	ParseOperand: parseOperand, GOARCH: []string{"arm"},
 	CheckSite: checkSite, ContextSize: 18 * 4} // struct pt_regs { long uregs[18]; }
-
-// vm boots Debian bookworm's ARMv7 multiplatform kernel with LPAE
-// (linux-image-armmp-lpae: UPROBES, BPF_SYSCALL, BPF_EVENTS and the BPF
-// JIT, no BTF) on QEMU's virt board with a Cortex-A15, console on the
-// PL011 UART. The guest's /init is built with GOARCH=arm (GOARM=7 is the
-// go command's default when cross-compiling), the cases with
-// arm-linux-gnueabihf-gcc.
-var vm = &arch.VM{GOARCH: "arm", DebArch: "armhf", Triple: "arm-linux-gnueabihf", QEMU: "qemu-system-arm",
-	Args: []string{"-M", "virt", "-cpu", "cortex-a15"}, Console: "ttyAMA0", Memory: "256M", Kernels: []string{"bookworm"}}
 
 // pcOffset is the pc's slot, uregs[15].
 const pcOffset = 60

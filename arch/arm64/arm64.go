@@ -15,12 +15,7 @@ import (
 
 // Arch is AArch64.
 // IPOffset is user_pt_regs.pc.
-var Arch = &arch.Arch{Name: "arm64", Machine: elf.EM_AARCH64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"arm64"}, Debian: []string{"arm64"}, VM: vm}
-
-// vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
-var vm = &arch.VM{GOARCH: "arm64", DebArch: "arm64", Triple: "aarch64-linux-gnu", QEMU: "qemu-system-aarch64",
-	// pauth-impdef=on: -cpu max's QARMA pointer authentication costs 3 s of boot.
-	Args: []string{"-M", "virt", "-cpu", "max,pauth-impdef=on"}, Console: "ttyAMA0", Memory: "256M", Kernels: []string{"bookworm"}}
+var Arch = &arch.Arch{Name: "arm64", Machine: elf.EM_AARCH64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"arm64"}}
 
 // ptRegs is offsetof(struct user_pt_regs, field) for arm64
 // (arch/arm64/include/uapi/asm/ptrace.h: __u64 regs[31], sp, pc, pstate).

@@ -13,18 +13,7 @@ import (
 
 // Arch is 32-bit x86 on an x86-64 kernel. IPOffset is pt_regs.ip.
 var Arch = &arch.Arch{Name: "i386", Machine: elf.EM_386, Class: elf.ELFCLASS32, IPOffset: 128, RegisterBytes: 4,
-	ParseOperand: grammar.ParseOperand, GOARCH: []string{"amd64"}, Debian: []string{"i386"}, VM: vm}
-
-// vm is amd64's guest (Debian's x86-64 kernel, an amd64 /init) running
-// 32-bit cases: the kernel traces them through its IA-32 emulation, with
-// their registers in its 64-bit pt_regs. Dynamic cases get their loader
-// and libraries from the i686 cross toolchain's sysroot.
-var vm = func() *arch.VM {
-	v := *amd64.Arch.VM
-	v.Triple = "i686-linux-gnu"
-	v.Cases = "i386"
-	return &v
-}()
+	ParseOperand: grammar.ParseOperand, GOARCH: []string{"amd64"}}
 
 var grammar = &amd64.Grammar{Regs: ptRegs, Relocations: map[string]arch.SymbolRef{"GOTOFF": arch.SymbolGOTOffset}}
 

@@ -38,24 +38,7 @@ import (
 // csr_era), the exception return address, which is the probe's address
 // while a uprobe handler runs.
 var Arch = &arch.Arch{Name: "loong64", Machine: elf.EM_LOONGARCH, Class: elf.ELFCLASS64, IPOffset: 264,
-	ParseOperand: parseOperand, GOARCH: []string{"loong64"}, Debian: []string{"loong64"}, VM: vm}
-
-// vm boots Debian sid's loong64 kernel (linux-image-loong64: an EFI-stub
-// zboot image, with UPROBES, UPROBE_EVENTS, BPF_SYSCALL, BPF_EVENTS and
-// the BPF JIT) on QEMU's LoongArch virt board with a Loongson-3A5000
-// (LA464) CPU, console on the first 8250 UART. Bookworm's QEMU 7.2 loads
-// only ELF kernels and bookworm has no loongarch64 cross compiler, so
-// both come from a private root of sid's packages (Root): sid's QEMU
-// loads the EFI image with -kernel directly, without firmware, handing it
-// a device tree. Without firmware there is no legacy I/O space behind the
-// ISA ports, and the i8042 driver's probe of port 0x64 faults
-// (i8042_flush, "Attempted to kill init"): its initcall is skipped.
-// 512M: in 256M, with its 64 MB bounce buffer (swiotlb) and 16 KB pages,
-// the kernel runs out of memory unpacking a 30 MB initramfs of cases
-// ("System is deadlocked on memory"), before it can power off.
-var vm = &arch.VM{GOARCH: "loong64", DebArch: "loong64", Triple: "loongarch64-linux-gnu", QEMU: "qemu-system-loongarch64",
-	Args: []string{"-M", "virt", "-cpu", "la464"}, Console: "ttyS0", Memory: "512M", Kernels: []string{"sid"},
-	KernelArgs: []string{"initcall_blacklist=i8042_init"}, Root: "sid"}
+	ParseOperand: parseOperand, GOARCH: []string{"loong64"}}
 
 // ptRegs is offsetof(struct pt_regs, regs[N]) of the LoongArch kernel
 // (arch/loongarch/include/asm/ptrace.h: unsigned long regs[32]; then

@@ -42,14 +42,7 @@ import (
 // UAPI header's struct pt_regs (lo, hi, cp0_epc, ...) is the ptrace
 // layout, not the kernel's, and puts cp0_epc at 272.
 var Arch = &arch.Arch{Name: "mips64", Machine: elf.EM_MIPS, Class: elf.ELFCLASS64, IPOffset: epcOffset,
-	ParseOperand: parseOperand, GOARCH: []string{"mips64le", "mips64"}, Debian: []string{"mips64el"}, VM: vm}
-
-// vm boots Debian bookworm's 64-bit Malta kernel (linux-image-5kc-malta:
-// MIPS64r2, little-endian, with UPROBES, BPF_SYSCALL and BPF_EVENTS, no
-// BTF) on QEMU's Malta board with a MIPS64r2 5KEc CPU, console on the
-// first 8250 UART.
-var vm = &arch.VM{GOARCH: "mips64le", DebArch: "mips64el", Triple: "mips64el-linux-gnuabi64", QEMU: "qemu-system-mips64el",
-	Args: []string{"-M", "malta", "-cpu", "5KEc"}, Console: "ttyS0", Memory: "256M", Kernels: []string{"bookworm"}}
+	ParseOperand: parseOperand, GOARCH: []string{"mips64le", "mips64"}}
 
 // epcOffset is offsetof(struct pt_regs, cp0_epc) of a 64-bit kernel,
 // without CONFIG_CPU_HAS_SMARTMIPS (a MIPS32-only extension, whose acx

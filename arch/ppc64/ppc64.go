@@ -29,12 +29,7 @@ import (
 
 // Arch is 64-bit PowerPC, big- and little-endian.
 // IPOffset is pt_regs.nip.
-var Arch = &arch.Arch{Name: "ppc64", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"ppc64le", "ppc64"}, Debian: []string{"ppc64el", "ppc64"}, VM: vm}
-
-// vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
-var vm = &arch.VM{GOARCH: "ppc64le", DebArch: "ppc64el", Triple: "powerpc64le-linux-gnu", QEMU: "qemu-system-ppc64",
-	// x-vof=on: SLOF firmware costs 3.5 s of boot; pseries wants memory in 256 MiB steps.
-	Args: []string{"-M", "pseries,x-vof=on", "-cpu", "power9"}, Console: "hvc0", Memory: "256M", Kernels: []string{"bookworm"}}
+var Arch = &arch.Arch{Name: "ppc64", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64, IPOffset: 256, ParseOperand: parseOperand, GOARCH: []string{"ppc64le", "ppc64"}}
 
 // ptRegs is offsetof(struct pt_regs, gpr[N]) for powerpc
 // (arch/powerpc/include/uapi/asm/ptrace.h: unsigned long gpr[32], then

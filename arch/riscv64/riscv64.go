@@ -15,12 +15,7 @@ import (
 
 // Arch is 64-bit RISC-V.
 // IPOffset is user_regs_struct.pc, the first slot (pt_regs.epc).
-var Arch = &arch.Arch{Name: "riscv64", Machine: elf.EM_RISCV, Class: elf.ELFCLASS64, IPOffset: 0, ParseOperand: parseOperand, GOARCH: []string{"riscv64"}, Debian: []string{"riscv64"}, VM: vm}
-
-// vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
-var vm = &arch.VM{GOARCH: "riscv64", DebArch: "riscv64", Triple: "riscv64-linux-gnu", QEMU: "qemu-system-riscv64",
-	// OpenSBI from Debian's opensbi package.
-	Args: []string{"-M", "virt", "-bios", "default"}, Console: "ttyS0", Memory: "256M", Kernels: []string{"sid"}}
+var Arch = &arch.Arch{Name: "riscv64", Machine: elf.EM_RISCV, Class: elf.ELFCLASS64, IPOffset: 0, ParseOperand: parseOperand, GOARCH: []string{"riscv64"}}
 
 // ptRegs is offsetof(struct user_regs_struct, field) for riscv
 // (arch/riscv/include/uapi/asm/ptrace.h: unsigned long pc, ra, sp, gp, tp,

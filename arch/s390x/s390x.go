@@ -15,11 +15,7 @@ import (
 
 // Arch is s390x.
 // IPOffset is user_pt_regs.psw.addr (after args[1] and psw.mask).
-var Arch = &arch.Arch{Name: "s390x", Machine: elf.EM_S390, Class: elf.ELFCLASS64, IPOffset: 16, ParseOperand: parseOperand, GOARCH: []string{"s390x"}, Debian: []string{"s390x"}, VM: vm}
-
-// vm boots Debian's kernel under QEMU (../shared/reference/qemu-vms.md).
-var vm = &arch.VM{GOARCH: "s390x", DebArch: "s390x", Triple: "s390x-linux-gnu", QEMU: "qemu-system-s390x",
-	Args: []string{"-M", "s390-ccw-virtio", "-cpu", "max"}, Console: "ttysclp0", Memory: "256M", Kernels: []string{"bookworm"}}
+var Arch = &arch.Arch{Name: "s390x", Machine: elf.EM_S390, Class: elf.ELFCLASS64, IPOffset: 16, ParseOperand: parseOperand, GOARCH: []string{"s390x"}}
 
 // ptRegs is offsetof(user_pt_regs, gprs[N]) for s390x
 // (arch/s390/include/uapi/asm/ptrace.h: unsigned long args[1]; psw_t psw

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,76 +14,79 @@ import (
 	"github.com/usdtspec/usdtspec/conformance"
 )
 
-const conformUsage = `usage: usdtspec conform [--json] [VM FLAGS] EXECUTABLE [LIBRARY...]
-       usdtspec conform [--json] [VM FLAGS] --cases LIST
+const conformHelp = `Run conformance cases natively (root): attach a BPF program built on
+bpf/usdt.bpf.h to every call site of every probe of EXECUTABLE and the
+LIBRARY files, run the case, and compare each argument the BPF side decoded
+with what the case printed. A case is a program whose probes print the
+values they passed (conformance/doc.go). With --vm, the cases run in QEMU
+guests instead, one per ARCH[:SUITE].
 
-VM flags (run the cases in QEMU guests instead of natively):
-  --vm ARCH[:SUITE][,ARCH[:SUITE]...]   e.g. arm64, amd64:sid, or a matrix
-  --kernel SUITE      Debian suite of the guest kernel (default: the arch's first)
-  --vm-init PATH      the guest's static init (default: usdtspec-guestinit-linux-GOARCH
-                      next to this executable; {goarch} is replaced)
-  --kernel-dir DIR    kernel cache (default .cache/vm/kernels)
-  --root-dir DIR      private package roots, for guests whose QEMU or libraries
-                      come from a newer Debian suite (loong64: sid's; default
-                      .cache/vm/roots; made there on first use)
-  --vm-keep DIR       keep each VM's initramfs and console log there
-  --bpf-object FILE   load this build of conformance/conform.bpf.c instead of the
-                      embedded one (native runs only; e.g. built against libbpf's
-                      own usdt.bpf.h with -DCONFORM_LIBBPF_HEADER)
-LIST may contain {arch} or {goarch}, replaced by each VM's architecture, or
-{cases}, by the name of its conformance build (GOARCH; i386 for i386).
-`
+Exit status: 0 when no case failed, 1 otherwise, 2 for usage errors.`
 
 func conform(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	asJSON := fs.Bool("json", false, "print one JSON document")
-	list := fs.String("cases", "", "file listing case executables, one per line (libraries in EXECUTABLE.libs)")
-	object := fs.String("bpf-object", "", "conformance BPF program to load instead of the embedded one")
-	var vmo vmOptions
-	fs.StringVar(&vmo.vms, "vm", "", "run in QEMU guests: ARCH[:SUITE],...")
-	fs.StringVar(&vmo.kernel, "kernel", "", "Debian suite of the guest kernel")
-	fs.StringVar(&vmo.init, "vm-init", "", "the guest's static init program (internal/vm/guestinit)")
-	fs.StringVar(&vmo.kernelDir, "kernel-dir", ".cache/vm/kernels", "kernel cache")
-	fs.StringVar(&vmo.rootDir, "root-dir", ".cache/vm/roots", "private package roots")
-	fs.StringVar(&vmo.keep, "vm-keep", "", "keep each VM's initramfs and console log in this folder")
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			fmt.Fprintf(stderr, "usdtspec conform: %v\n%s", err, conformUsage)
-			return exitUsage
+	var (
+		asJSON bool
+		list   string
+		object string
+		vms    []string
+		vmo    = vmOptions{kernelDir: cacheDir("vm", "kernels"), rootDir: cacheDir("vm", "roots")}
+	)
+	fs := newFlags("conform", "[flags] EXECUTABLE [LIBRARY...]\n[flags] --cases LIST", conformHelp, []flagDef{
+		{name: "json", usage: "print one JSON document instead of the report", value: &boolFlag{p: &asJSON}},
+		{name: "cases", usage: "run the case executables listed in the file `LIST`, one per line, " +
+			"relative to LIST's folder (# starts a comment); EXE.libs lists the libraries of EXE. " +
+			"With --vm, {arch} in LIST is replaced by each guest's architecture " +
+			"(build/conformance-{arch}/cases.list)", value: &stringFlag{p: &list}},
+		{name: "bpf-object", usage: "load `FILE`, a build of conformance/conform.bpf.c, instead of the embedded one " +
+			"(native runs only; e.g. built against libbpf's own usdt.bpf.h with -DCONFORM_LIBBPF_HEADER)", value: &stringFlag{p: &object}},
+		{heading: "VM flags (run the cases in QEMU guests instead of natively):"},
+		{name: "vm", usage: "run the cases in one QEMU guest per `ARCH[:SUITE],...`: e.g. arm64, amd64:sid, " +
+			"or a matrix, arm64,s390x,amd64:sid. Repeatable: the guests of every --vm are run", value: &listFlag{p: &vms}},
+		{name: "kernel", usage: "the Debian `SUITE` of the guest kernel of every --vm entry without its own " +
+			"(default: the architecture's first)", value: &stringFlag{p: &vmo.kernel}},
+		{name: "vm-init", usage: "the guests' static init program (internal/vm/guestinit; `PATH` may contain " +
+			"{goarch}, replaced by each guest's GOARCH; default: usdtspec-guestinit-linux-GOARCH " +
+			"next to this executable)", value: &stringFlag{p: &vmo.init}},
+		{name: "kernel-dir", usage: "the kernel cache `DIR` (default $USDTSPEC_CACHE/vm/kernels; USDTSPEC_CACHE: ~/.cache/usdtspec)", value: &stringFlag{p: &vmo.kernelDir}},
+		{name: "root-dir", usage: "the `DIR` of private package roots, for guests whose QEMU or libraries " +
+			"come from a newer Debian suite (loong64: sid's); made there on first use " +
+			"(default $USDTSPEC_CACHE/vm/roots)", value: &stringFlag{p: &vmo.rootDir}},
+		{name: "vm-keep", usage: "keep each VM's initramfs and console log in `DIR`", value: &stringFlag{p: &vmo.keep}},
+	})
+	files, status, done := fs.parse(args, stdout, stderr)
+	if done {
+		return status
+	}
+	vmo.vms = strings.Join(vms, ",")
+	if vmo.vms == "" {
+		for _, name := range []string{"kernel", "vm-init", "kernel-dir", "root-dir", "vm-keep"} {
+			if fs.isSet(name) {
+				return fs.usageError(stderr, "--%s needs --vm", name)
+			}
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
 	var cases []conformance.Case
 	switch {
-	case *list != "" && len(files) > 0:
-		fmt.Fprintf(stderr, "usdtspec conform: --cases and EXECUTABLE are exclusive\n%s", conformUsage)
-		return exitUsage
+	case list != "" && len(files) > 0:
+		return fs.usageError(stderr, "--cases and EXECUTABLE are exclusive")
 	case vmo.vms != "":
-		if *list == "" && len(files) == 0 {
-			fmt.Fprintf(stderr, "usdtspec conform: no EXECUTABLE given\n%s", conformUsage)
-			return exitUsage
+		if list == "" && len(files) == 0 {
+			return fs.usageError(stderr, "no EXECUTABLE given")
 		}
-		return conformVMs(&vmo, *list, files, *asJSON, stdout, stderr)
-	case vmo.kernel != "":
-		fmt.Fprintf(stderr, "usdtspec conform: --kernel needs --vm\n%s", conformUsage)
-		return exitUsage
-	case *list != "":
+		if object != "" {
+			return fs.usageError(stderr, "--bpf-object is for native runs only, not with --vm")
+		}
+		return conformVMs(&vmo, list, files, asJSON, stdout, stderr)
+	case list != "":
 		var err error
-		if cases, err = readCaseList(*list); err != nil {
+		if cases, err = readCaseList(list); err != nil {
 			fmt.Fprintf(stderr, "usdtspec conform: %v\n", err)
 			return exitFailure
 		}
 	case len(files) > 0:
 		cases = []conformance.Case{{Executable: files[0], Libraries: files[1:]}}
 	default:
-		fmt.Fprintf(stderr, "usdtspec conform: no EXECUTABLE given\n%s", conformUsage)
-		return exitUsage
+		return fs.usageError(stderr, "no EXECUTABLE given")
 	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintf(stderr, "usdtspec conform: %v; run as root\n", conformance.ErrNotRoot)
@@ -96,7 +98,7 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	for i, c := range cases {
-		c.BPFObject = *object
+		c.BPFObject = object
 		r, err := conformance.Run(context.Background(), c)
 		if err != nil {
 			r = conformance.FailedResult(c, err.Error())
@@ -116,11 +118,11 @@ func conform(args []string, stdout, stderr io.Writer) int {
 		if len(cases) > 1 {
 			fmt.Fprintf(stderr, "[%d/%d] %-40s %s\n", i+1, len(cases), c.Name(), status)
 		}
-		if !*asJSON {
+		if !asJSON {
 			writeResult(w, r, status)
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.Encode(map[string]any{"results": results, "passed": passed, "failed": failed, "known_failures": known})

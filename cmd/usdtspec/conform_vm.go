@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/compiler"
 	"github.com/usdtspec/usdtspec/conformance"
 	"github.com/usdtspec/usdtspec/internal/vm"
@@ -32,11 +31,10 @@ func parseVMs(s, defaultSuite string) ([]vmTarget, error) {
 		if suite == "" {
 			suite = defaultSuite
 		}
-		ar := compiler.ArchNamed(a)
-		if ar == nil {
+		if compiler.ArchNamed(a) == nil {
 			return nil, fmt.Errorf("unknown architecture %q", a)
 		}
-		if ar.VM == nil {
+		if vm.MachineFor(a) == nil {
 			return nil, fmt.Errorf("%s: %w", a, vm.ErrNoVM)
 		}
 		out = append(out, vmTarget{a, suite})
@@ -64,9 +62,8 @@ func conformVMs(o *vmOptions, list string, files []string, asJSON bool, stdout, 
 	var rows []row
 	status := exitOK
 	for _, t := range targets {
-		a := compiler.ArchNamed(t.arch)
 		r := row{Arch: t.arch, Suite: t.suite}
-		rep, err := runVM(o, a, t.suite, list, files, stderr)
+		rep, err := runVM(o, vm.MachineFor(t.arch), t.suite, list, files, stderr)
 		if rep != nil {
 			r.Passed, r.Failed, r.Known = rep.Counts()
 			r.Seconds = rep.Elapsed.Seconds()
@@ -117,11 +114,13 @@ func conformVMs(o *vmOptions, list string, files []string, asJSON bool, stdout, 
 	return status
 }
 
-func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stderr io.Writer) (*vm.Report, error) {
+func runVM(o *vmOptions, m *vm.Machine, suite, list string, files []string, stderr io.Writer) (*vm.Report, error) {
 	var cases []conformance.Case
 	if list != "" {
 		var err error
-		path := strings.NewReplacer("{arch}", a.Name, "{goarch}", a.VM.GOARCH, "{cases}", a.VM.CaseSet()).Replace(list)
+		// The cases cross-built for a guest are named by its architecture:
+		// build/conformance-{arch}/cases.list.
+		path := strings.ReplaceAll(list, "{arch}", m.Arch)
 		if cases, err = readCaseList(path); err != nil {
 			return nil, err
 		}
@@ -136,16 +135,16 @@ func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stder
 		}
 		init = filepath.Join(filepath.Dir(self), "usdtspec-guestinit-linux-{goarch}")
 	}
-	init = strings.ReplaceAll(init, "{goarch}", a.VM.GOARCH)
+	init = strings.ReplaceAll(init, "{goarch}", m.GOARCH)
 	if _, err := os.Stat(init); err != nil {
-		return nil, fmt.Errorf("guest init for %s: %w (build it with `make vm-init`, or pass --vm-init)", a.Name, err)
+		return nil, fmt.Errorf("guest init for %s: %w (build it with `make vm-init`, or pass --vm-init)", m.Arch, err)
 	}
 	ctx := context.Background()
-	kernel, err := vm.Kernel(ctx, o.kernelDir, a, suite, stderr)
+	kernel, err := vm.Kernel(ctx, o.kernelDir, m, suite, stderr)
 	if err != nil {
 		return nil, err
 	}
-	root, err := vm.Root(ctx, o.rootDir, a, stderr)
+	root, err := vm.Root(ctx, o.rootDir, m, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -154,5 +153,5 @@ func runVM(o *vmOptions, a *arch.Arch, suite, list string, files []string, stder
 			return nil, err
 		}
 	}
-	return vm.Run(ctx, vm.Config{Arch: a, Suite: suite, Kernel: kernel, Init: init, Cases: cases, Progress: stderr, WorkDir: o.keep, Root: root})
+	return vm.Run(ctx, vm.Config{Machine: m, Suite: suite, Kernel: kernel, Init: init, Cases: cases, Progress: stderr, WorkDir: o.keep, Root: root})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,53 +16,68 @@ import (
 
 type dumpOptions struct {
 	json   bool
-	probe  string // "provider:name", each part a path.Match pattern
+	probes []string // "provider:name", each part a path.Match pattern; none: every call site
 	layout compiler.Layout
 	read   compiler.Options
 }
 
+const dumpHelp = `List every USDT call site of each ELF FILE (executable or shared library):
+one place in the code where a probe (PROVIDER:NAME) fires; a probe may have
+many. For each: the probe, its pc, uprobe file offset, .stapsdt.base,
+semaphore and its file offset, the instruction at the pc (x86), the note's
+argument string, each argument decoded (kind, size, sign, registers with
+their pt_regs offsets) and the libbpf spec it compiles to, in hex, cookie 0.
+Flags may come before or after the files; -- ends the flags.
+
+Exit status: 0 when every file was read (argument and call-site errors are
+reported, not fatal), 1 when a file could not be read (the others are still
+dumped), 2 for usage errors.
+
+JSON (--json): {"files": [FILE...]}, one object per file read:
+  path, machine, class (32 or 64), byte_order (little, big),
+  type (EXEC, DYN, ...), spec_layout, debug_file (when symbols came from
+  one), note_errors [string...], call_sites [CALL SITE...]
+CALL SITE: provider, name, note_index, pc, file_offset, base, semaphore,
+  semaphore_offset, insn, insn_bytes (hex), nop_combo, insn_error,
+  args (the note's argument string), arguments [ARGUMENT...],
+  spec (hex; empty when the call site cannot be encoded), error
+ARGUMENT: operand, size, signed, float, kind (const, reg, deref, sib),
+  reg, reg_offset, index_reg, index_reg_offset, scale, offset, value,
+  symbol, symbol_address (for symbolic operands), error
+A semaphore of 0 means none; an error of "" means none.`
+
 func dump(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dump", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var opts dumpOptions
 	layoutName := compiler.LayoutV17.Name
-	fs.BoolVar(&opts.json, "json", false, "print one JSON document")
-	fs.StringVar(&opts.probe, "probe", "", "only call sites of PROVIDER:NAME (glob patterns allowed)")
-	fs.StringVar(&layoutName, "spec-layout", layoutName, "libbpf spec layout: v1.7 or v1.6")
-	fs.Func("debug-dir", "a folder of separate debug files (repeatable; default /usr/lib/debug)", func(dir string) error {
-		opts.read.DebugDirs = append(opts.read.DebugDirs, dir)
-		return nil
+	fs := newFlags("dump", "[flags] FILE...", dumpHelp, []flagDef{
+		{name: "json", usage: "print one JSON document (keys below) instead of the table", value: &boolFlag{p: &opts.json}},
+		{name: "probe", usage: "only the call sites of probe `PROVIDER:NAME`; each part may be a " +
+			"path.Match glob (*, ?, [a-z]). Repeatable: a call site of any of the probes is listed", value: &listFlag{p: &opts.probes}},
+		{name: "spec-layout", usage: "the libbpf spec `LAYOUT` the specs are encoded in: v1.7 (libbpf 1.7 on; the default) " +
+			"or v1.6 (libbpf 0.8 to 1.6; no SIB operands)", value: &stringFlag{p: &layoutName}},
+		{name: "debug-dir", usage: "look for the separate debug files of stripped files in `DIR`, " +
+			"by build-id (DIR/.build-id/NN/....debug) or by .gnu_debuglink name with its CRC32, " +
+			"for the symbols of symbolic operands. Repeatable; default /usr/lib/debug", value: &listFlag{p: &opts.read.DebugDirs}},
 	})
-	// Flags may come before or after the files.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			fmt.Fprintf(stderr, "usdtspec dump: %v\n%s", err, usage)
-			return exitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, status, done := fs.parse(args, stdout, stderr)
+	if done {
+		return status
 	}
 	if len(files) == 0 {
-		fmt.Fprintf(stderr, "usdtspec dump: no FILE given\n%s", usage)
-		return exitUsage
+		return fs.usageError(stderr, "no FILE given")
 	}
 	var ok bool
 	if opts.layout, ok = compiler.LayoutByName(layoutName); !ok {
-		fmt.Fprintf(stderr, "usdtspec dump: unknown --spec-layout %q (want v1.7 or v1.6)\n", layoutName)
-		return exitUsage
+		return fs.usageError(stderr, "unknown --spec-layout %q (want v1.7 or v1.6)", layoutName)
 	}
-	if err := compiler.CheckProbePattern(opts.probe); err != nil {
-		fmt.Fprintf(stderr, "usdtspec dump: --probe: %v\n", err)
-		return exitUsage
+	for _, p := range opts.probes {
+		if err := compiler.CheckProbePattern(p); err != nil {
+			return fs.usageError(stderr, "--probe: %v", err)
+		}
 	}
 
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	defer w.Flush()
-	status := exitOK
 	doc := jsonDoc{Files: []jsonFile{}}
 	for _, name := range files {
 		f, err := compiler.OpenWithOptions(name, &opts.read)
@@ -92,7 +106,18 @@ func dump(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-func (o *dumpOptions) selects(p *compiler.CallSite) bool { return p.Matches(o.probe) }
+// selects reports whether --probe lists the call site's probe.
+func (o *dumpOptions) selects(p *compiler.CallSite) bool {
+	if len(o.probes) == 0 {
+		return true
+	}
+	for _, pattern := range o.probes {
+		if p.Matches(pattern) {
+			return true
+		}
+	}
+	return false
+}
 
 // specOf encodes a call site with cookie 0, as the dump shows it. A file
 // of an unsupported architecture has no spec; its call sites' own error
@@ -142,18 +167,18 @@ type jsonDoc struct {
 }
 
 type jsonFile struct {
-	Path       string      `json:"path"`
-	Machine    string      `json:"machine"`
-	Class      int         `json:"class"`
-	ByteOrder  string      `json:"byte_order"`
-	Type       string      `json:"type"`
-	SpecLayout string      `json:"spec_layout"`
-	DebugFile  string      `json:"debug_file,omitempty"`
-	Probes     []jsonProbe `json:"probes"`
-	NoteErrors []string    `json:"note_errors"`
+	Path       string         `json:"path"`
+	Machine    string         `json:"machine"`
+	Class      int            `json:"class"`
+	ByteOrder  string         `json:"byte_order"`
+	Type       string         `json:"type"`
+	SpecLayout string         `json:"spec_layout"`
+	DebugFile  string         `json:"debug_file,omitempty"`
+	CallSites  []jsonCallSite `json:"call_sites"`
+	NoteErrors []string       `json:"note_errors"`
 }
 
-type jsonProbe struct {
+type jsonCallSite struct {
 	Provider        string    `json:"provider"`
 	Name            string    `json:"name"`
 	NoteIndex       int       `json:"note_index"`
@@ -199,7 +224,7 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 		Type:       strings.TrimPrefix(f.Type.String(), "ET_"),
 		SpecLayout: o.layout.Name,
 		DebugFile:  f.DebugFile,
-		Probes:     []jsonProbe{},
+		CallSites:  []jsonCallSite{},
 		NoteErrors: []string{},
 	}
 	for _, ne := range f.NoteErrors {
@@ -210,7 +235,7 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 		if !o.selects(p) {
 			continue
 		}
-		jp := jsonProbe{
+		jc := jsonCallSite{
 			Provider: p.Provider, Name: p.Name, NoteIndex: p.NoteIndex,
 			PC: p.PC, FileOffset: p.FileOffset, Base: p.Base,
 			Semaphore: p.Semaphore, SemaphoreOffset: p.SemaphoreOffset,
@@ -219,12 +244,12 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 			Args:      p.Args, Arguments: []jsonArg{},
 		}
 		for j := range p.Arguments {
-			jp.Arguments = append(jp.Arguments, argJSON(&p.Arguments[j]))
+			jc.Arguments = append(jc.Arguments, argJSON(&p.Arguments[j]))
 		}
 		spec, err := specOf(f, p, o.layout)
-		jp.Spec = hex.EncodeToString(spec)
-		jp.Error = joinErrors(p.Err, err)
-		jf.Probes = append(jf.Probes, jp)
+		jc.Spec = hex.EncodeToString(spec)
+		jc.Error = joinErrors(p.Err, err)
+		jf.CallSites = append(jf.CallSites, jc)
 	}
 	return jf
 }

@@ -4,10 +4,15 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -22,9 +27,16 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs testdata/script/*.txtar. $PROBES is the folder of the
-// committed probe binaries; the mkelf command writes synthetic ELF files.
+// committed probe binaries, $HEADER the file bpf/usdt.bpf.h; the mkelf
+// command writes synthetic ELF files. The condition [userns] holds when
+// unshare(1) can make a user, mount and PID namespace, so that a command
+// run under it is PID 1.
 func TestScripts(t *testing.T) {
 	probes, err := filepath.Abs("../../testdata/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, err := filepath.Abs("../../bpf/usdt.bpf.h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,12 +44,51 @@ func TestScripts(t *testing.T) {
 		Dir: "../../testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PROBES", probes)
+			env.Setenv("HEADER", hdr)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "userns" {
+				return userNamespaces(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkelf": mkelf,
 		},
 	})
+}
+
+// userNamespaces reports whether unshare is installed and may make the
+// namespaces the PID-1 script needs (a kernel or container may forbid
+// unprivileged user namespaces).
+var userNamespaces = sync.OnceValue(func() bool {
+	return exec.Command("unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "true").Run() == nil
+})
+
+func TestVersionLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		info *debug.BuildInfo
+		want string
+	}{
+		{"no build info", nil, "usdtspec (unknown version) built with " + runtime.Version()},
+		{"checkout", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "(devel)"}},
+			"usdtspec (devel) built with go1.26.1"},
+		{"release", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v0.3.0"}},
+			"usdtspec v0.3.0 built with go1.26.1"},
+		{"vcs", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "082cc0b816affee1f824d5dc492d935c7167e601"}, {Key: "vcs.modified", Value: "false"}}},
+			"usdtspec (devel) built with go1.26.1 from git revision 082cc0b816affee1f824d5dc492d935c7167e601"},
+		{"vcs modified", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v0.3.1-0.20260101000000-082cc0b816af+dirty"}, Settings: []debug.BuildSetting{
+			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "082cc0b816affee1f824d5dc492d935c7167e601"}, {Key: "vcs.modified", Value: "true"}}},
+			"usdtspec v0.3.1-0.20260101000000-082cc0b816af+dirty built with go1.26.1 from git revision 082cc0b816affee1f824d5dc492d935c7167e601 (modified)"},
+		{"test binary", &debug.BuildInfo{}, "usdtspec (unknown version) built with " + runtime.Version()},
+	} {
+		if got := versionLine(tc.info); got != tc.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
 }
 
 var machines = map[string]elf.Machine{

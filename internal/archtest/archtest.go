@@ -1,5 +1,5 @@
 // Package archtest holds helpers for the architecture packages' tests
-// (arch/amd64, arch/arm64, arch/s390x, arch/riscv64, arch/ppc64): counting
+// (the folders under arch/): counting
 // sentinel errors, the table-driven runners of their parse tests,
 // checking a register table against the kernel's UAPI header, and the
 // common body of the operand fuzz targets.

@@ -12,8 +12,13 @@
 # output: OUTDIR/SUITE/oracle          the harness, libbpf linked in
 #         OUTDIR/SUITE/oracle.bpf.o    its BPF object, built with that libbpf's usdt.bpf.h
 #         OUTDIR/SUITE/version         the source package's version
-# The source packages stay in OUTDIR/apt (the cache); an output newer than
-# this script and the harness sources is not rebuilt.
+#         OUTDIR/SUITE/inputs          what they were built from (a hash of this
+#                                      script, the harness sources, the compilers'
+#                                      versions and the libbpf sources' versions)
+# The source packages stay in OUTDIR/apt (the cache, shared by every clone:
+# OUTDIR is usually $USDTSPEC_CACHE/oracle); a build whose inputs are the
+# same is not rebuilt, one with other inputs is rebuilt from scratch. One
+# build.sh at a time per OUTDIR (flock OUTDIR/lock).
 # needs: apt-get, dpkg-source, make, gcc, clang, libelf-dev, zlib1g-dev.
 set -euo pipefail
 
@@ -38,6 +43,8 @@ KEYRING=${KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
 APT=$OUT/apt
 mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/src"
+exec 9>"$OUT/lock"
+flock 9
 : > "$APT/status"
 cat > "$APT/sources.list" <<EOF
 deb-src [signed-by=$KEYRING check-valid-until=no] $MIRROR sid main
@@ -53,18 +60,25 @@ APT::Sandbox::User "root";
 EOF
 export APT_CONFIG=$APT/apt.conf
 
-fresh() { # fresh OUTPUT: it exists and is newer than every input
-  local f
-  [ -e "$1" ] || return 1
-  for f in "$HERE/build.sh" "$HERE/oracle.c" "$HERE/oracle.bpf.c"; do
-    [ "$1" -nt "$f" ] || return 1
-  done
+# inputs SUITE: the hash of what SUITE's build is made from. (Not file
+# times: a fresh clone's files are all new, and another clone's may differ.)
+inputs() {
+  { cat "$HERE/build.sh" "$HERE/oracle.c" "$HERE/oracle.bpf.c"
+    gcc --version | head -n 1; clang --version | head -n 1
+    cat "$APT/src/$1/version" "$APT/src/sid/version" 2>/dev/null || true
+  } | sha256sum | cut -d' ' -f1
+}
+# fresh SUITE: its build is complete and made from the same inputs.
+fresh() {
+  local dir=$OUT/$1
+  [ -e "$dir/oracle" ] && [ -e "$dir/oracle.bpf.o" ] && [ -s "$dir/inputs" ] &&
+    [ "$(cat "$dir/inputs")" = "$(inputs "$1")" ]
 }
 
 updated=
 for suite in $SUITES; do
   dir=$OUT/$suite
-  if fresh "$dir/oracle" && fresh "$dir/oracle.bpf.o"; then
+  if fresh "$suite"; then
     continue
   fi
   if [ -z "$updated" ]; then
@@ -72,6 +86,7 @@ for suite in $SUITES; do
     updated=1
   fi
   mkdir -p "$dir"
+  rm -f "$dir/inputs"
   src=$APT/src/$suite
   if [ ! -d "$src/tree" ]; then
     rm -rf "$src" && mkdir -p "$src"
@@ -84,6 +99,8 @@ for suite in $SUITES; do
     basename "$dsc" .dsc | sed 's/^libbpf_//' > "$src/version"
   fi
   echo "$me: building libbpf $(cat "$src/version") ($suite)"
+  # From scratch: the objects of another build of this script may differ.
+  rm -rf "$src/obj" "$src/root"
   mkdir -p "$src/obj"
   make -s -C "$src/tree/src" -j"$(nproc)" BUILD_STATIC_ONLY=1 \
     OBJDIR="$src/obj" DESTDIR="$src/root" PREFIX=/usr LIBDIR=/usr/lib install >/dev/null
@@ -100,4 +117,6 @@ for suite in $SUITES; do
   gcc -O2 -Wall -Werror -I"$uapi" -I"$inc" "$HERE/oracle.c" "$src/root/usr/lib/libbpf.a" \
     -lelf -lz -o "$dir/oracle"
   cp "$src/version" "$dir/version"
+  # Last: its presence means a complete build.
+  inputs "$suite" > "$dir/inputs"
 done

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usdtspec/usdtspec/compiler"
+	"github.com/usdtspec/usdtspec/internal/cachedir"
 	"github.com/usdtspec/usdtspec/internal/oracle"
 )
 
@@ -413,7 +414,7 @@ func traceable(paths []string) []string {
 // corpus test uses them; not the host's /usr/lib/debug.
 func corpusDebugDirs() []string {
 	dirs := []string{}
-	for _, dir := range filepath.SplitList(envOr("CORPUS_DIR", "../../.corpus")) {
+	for _, dir := range filepath.SplitList(envOr("CORPUS_DIR", cachedir.Path("corpus"))) {
 		found, _ := filepath.Glob(filepath.Join(dir, "debug", "*", "*", "usr", "lib", "debug"))
 		dirs = append(dirs, found...)
 	}
@@ -424,7 +425,7 @@ func corpusDebugDirs() []string {
 // (a list, as for the corpus test), of every architecture.
 func corpusFiles(t *testing.T) []string {
 	var paths []string
-	for _, dir := range filepath.SplitList(envOr("CORPUS_DIR", "../../.corpus")) {
+	for _, dir := range filepath.SplitList(envOr("CORPUS_DIR", cachedir.Path("corpus"))) {
 		scan, err := os.Open(filepath.Join(dir, "scan", "all.jsonl"))
 		if err != nil {
 			t.Logf("no corpus: %v", err)

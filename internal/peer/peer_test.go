@@ -158,7 +158,7 @@ func TestPeer(t *testing.T) {
 	case os.Getenv("PEER_BPFTRACE") == "host":
 		tool, err = peer.FindHost()
 	default:
-		t.Skip("neither PEER_DIR nor PEER_BPFTRACE=host set: run make peer (it makes a sid root with bpftrace in .cache/bpftrace, then runs this test)")
+		t.Skip("neither PEER_DIR nor PEER_BPFTRACE=host set: run make peer (it makes a sid root with bpftrace in $USDTSPEC_CACHE/bpftrace, then runs this test)")
 	}
 	if err != nil {
 		t.Skipf("%v: run make peer", err)

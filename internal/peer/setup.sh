@@ -38,7 +38,14 @@ if ! command -v debootstrap >/dev/null; then
 fi
 [ -r "$KEYRING" ] || die "no keyring $KEYRING to check sid's Release file"
 
+# One maker at a time (OUTDIR, usually $USDTSPEC_CACHE/bpftrace, is shared
+# by every clone on the machine); the one that waited finds the root made.
 mkdir -p "$OUT"
+exec 9>"$OUT/lock"
+flock 9
+if [ -x "$ROOT/usr/bin/bpftrace" ] && [ -s "$ROOT.version" ]; then
+  exit 0
+fi
 tmp=$ROOT.tmp
 rm -rf "$tmp"
 echo "$me: debootstrap sid with bpftrace into $ROOT (once; about a minute)"

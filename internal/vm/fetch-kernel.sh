@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # fetch-kernel.sh — fetch Debian's kernel image for one architecture and
-# suite, for booting QEMU guests (see ../shared/reference/qemu-vms.md).
+# suite, for booting QEMU guests.
 #
-# usage: bash internal/vm/fetch-kernel.sh DEBARCH SUITE OUTDIR
-#        DEBARCH: amd64 arm64 s390x riscv64 ppc64el mips64el armhf loong64    SUITE: bookworm, sid, ...
+# usage: bash internal/vm/fetch-kernel.sh DEBARCH SUITE OUTDIR [META]
+#        DEBARCH: the Debian architecture of the kernel (a kernel_debian of
+#                 matrix.tsv); SUITE: bookworm, sid, ...
+#        META:    the meta package to start from; without it, the kernel_meta
+#                 of DEBARCH's rows in matrix.tsv next to this script (Go
+#                 passes it, from the same table)
 #
-# output: OUTDIR/vmlinuz   the kernel image, as the package ships it (x86
-#                          bzImage, arm64 Image, s390 image, riscv64 and loong64
-#                          Images with a PE header, ppc64 and mips64el ELF vmlinux,
-#                          armhf zImage), for QEMU's -kernel
+# output: OUTDIR/vmlinuz   the kernel image, as the package ships it (a
+#                          bzImage, an Image, an EFI-stub image with a PE
+#                          header, an ELF vmlinux, a zImage: whatever the
+#                          architecture's QEMU loads with -kernel)
 #         OUTDIR/config    the kernel's build config, when a package has one
 #         OUTDIR/version   what was fetched, one "KEY VALUE..." a line:
 #                            image PACKAGE VERSION     (the package with the image)
@@ -34,41 +38,31 @@
 # (dpkg-deb --fsys-tarfile | tar --wildcards); the .deb files are deleted
 # afterwards.
 #
-# env: USDTSPEC_APT_CACHE   private apt roots (default ${XDG_CACHE_HOME:-$HOME/.cache}/usdtspec/apt)
+# env: USDTSPEC_APT_CACHE   private apt roots (default $USDTSPEC_CACHE/apt, ~/.cache/usdtspec/apt)
 #      MIRROR               Debian archive URL (default: the host's apt configuration)
 #      KEYRING              (default /usr/share/keyrings/debian-archive-keyring.gpg)
-#      KERNEL_META          meta package to start from (default: per DEBARCH, below)
+#      KERNEL_META          meta package to start from instead of META's
 #      APT_MAX_AGE_MIN      re-run apt-get update when the lists are older (default 720)
 #      KEEP_DEBS=1          keep the downloaded .deb files in the apt root
 # needs: apt, dpkg, tar, flock. Network: the Debian archive only.
-# The script is self-contained (internal/vm/run.go embeds it and runs it with bash -c).
+# The script is self-contained when given META (internal/vm/run.go embeds it
+# and runs it with bash -c); without, it reads matrix.tsv (matrix.sh).
 set -euo pipefail
 
 me=fetch-kernel
 die() { echo "$me: $*" >&2; exit 1; }
 
-[ $# -eq 3 ] || { echo "usage: fetch-kernel.sh DEBARCH SUITE OUTDIR   (DEBARCH: amd64 arm64 s390x riscv64 ppc64el mips64el armhf loong64)" >&2; exit 2; }
-DEBARCH=$1 SUITE=$2 OUTDIR=$3
+{ [ $# -eq 3 ] || [ $# -eq 4 ]; } || { echo "usage: fetch-kernel.sh DEBARCH SUITE OUTDIR [META]   (DEBARCH: a kernel_debian of internal/vm/matrix.tsv)" >&2; exit 2; }
+DEBARCH=$1 SUITE=$2 OUTDIR=$3 META=${KERNEL_META:-${4:-}}
 
 [ -e "$OUTDIR/vmlinuz" ] && exit 0
 
-case $DEBARCH in
-  amd64)   META=linux-image-cloud-amd64 ;;
-  arm64)   META=linux-image-arm64 ;;
-  s390x)   META=linux-image-s390x ;;
-  ppc64el) META=linux-image-powerpc64le ;;
-  riscv64) META=linux-image-riscv64 ;;
-  # The 64-bit MIPS Malta kernel (5Kc): QEMU's -M malta -cpu 5KEc boots it.
-  mips64el) META=linux-image-5kc-malta ;;
-  # 32-bit arm: the ARMv7 multiplatform kernel with LPAE (Cortex-A15 and
-  # later): QEMU's -M virt -cpu cortex-a15 boots it.
-  armhf) META=linux-image-armmp-lpae ;;
-  # 64-bit LoongArch (sid only): an EFI-stub image (PE header), which
-  # sid's QEMU loads with -kernel on -M virt.
-  loong64) META=linux-image-loong64 ;;
-  *) die "unknown architecture '$DEBARCH' (want amd64, arm64, s390x, riscv64, ppc64el, mips64el, armhf or loong64)" ;;
-esac
-META=${KERNEL_META:-$META}
+case $DEBARCH in ''|*[!a-z0-9]*) die "bad architecture name '$DEBARCH'" ;; esac
+if [ -z "$META" ]; then
+  declare -F matrix_kernel_meta >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/matrix.sh"
+  META=$(matrix_kernel_meta "$DEBARCH")
+  [ -n "$META" ] || die "no row of $MATRIX has a $DEBARCH kernel (kernel_debian)"
+fi
 case $SUITE in ''|*[!a-z0-9-]*) die "bad suite name '$SUITE'" ;; esac
 
 for t in apt-get apt-cache dpkg-deb tar flock; do
@@ -81,7 +75,7 @@ declare -F debian_archive >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/debian
 debian_archive
 
 # (Without HOME, bash's ~ is the user's home from the password database.)
-CACHE=${USDTSPEC_APT_CACHE:-${XDG_CACHE_HOME:-${HOME:-~}/.cache}/usdtspec/apt}
+CACHE=${USDTSPEC_APT_CACHE:-${USDTSPEC_CACHE:-${XDG_CACHE_HOME:-${HOME:-~}/.cache}/usdtspec}/apt}
 R=$CACHE/$SUITE-$DEBARCH
 mkdir -p "$R"/lists/partial "$R"/cache/archives/partial "$R"/apt.conf.d "$R"/sources.list.d "$R"/prefs.d "$R"/debs \
   || die "cannot create $R"

@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # install-tools.sh — install on this (amd64 Debian) host what the QEMU guest
-# tests need: QEMU system emulators for x86_64, arm64, 32-bit arm, s390x,
-# riscv64, ppc64le and mips64el, OpenSBI (riscv64 `-bios default`), the
-# Debian cross compilers (gcc/g++ for aarch64, armhf, s390x, riscv64,
-# powerpc64le, mips64el, with their libc6-dev-*-cross as dependencies; gcc
-# and libc6-dev-ppc64-cross for big-endian ppc64, whose objects
-# arch/ppc64's tests read), the i686 cross compiler and
-# libc6-i386 for 32-bit x86 cases run natively (not gcc-multilib: it
-# conflicts with every cross compiler), sys/sdt.h, and the small tools the
-# kernel fetch and initramfs packing use.
+# tests need. From the architecture matrix (matrix.tsv, next to this
+# script), for every row without a package root: its QEMU package
+# (qemu_package) and, when it has a triple, Debian's cross gcc-TRIPLE and
+# g++-TRIPLE (their libc6-dev-*-cross come as dependencies). Besides:
+# OpenSBI (riscv64's `-bios default`), libc6-i386 (the loader of the
+# dynamic 32-bit x86 cases when they run natively), gcc and
+# libc6-dev-ppc64-cross for big-endian ppc64 (whose objects arch/ppc64's
+# tests read), sys/sdt.h, and the small tools the kernel fetch and
+# initramfs packing use.
 #
-# Then, for loong64, whose QEMU and cross compiler bookworm lacks, the
-# private root of Debian sid's packages (qemu-system-misc 11.x,
-# gcc/g++-loongarch64-linux-gnu, libc6-dev-loong64-cross) in the
-# repository's .cache/vm/roots/sid (internal/vm/pkg-root.sh: apt-get download and
+# Then the private package roots the table names (its root column: the
+# guests whose QEMU or cross compiler the host's suite lacks), in the
+# cache's vm/roots/SUITE (internal/vm/pkg-root.sh: apt-get download and
 # dpkg-deb -x, nothing installed on the host; about a minute, once).
 #
 # Native amd64 packages only: no `dpkg --add-architecture` (foreign-arch
@@ -24,28 +23,29 @@
 #
 # usage: bash internal/vm/install-tools.sh        (as root, or with sudo available)
 # env:   INSTALL_TOOLS_EXTRA="pkg ..."   more packages to install
-#        INSTALL_TOOLS_ROOTS=0           skip the sid package root
-#        VM_ROOT_DIR                     where the roots go (default: the
-#                                        repository's .cache/vm/roots)
+#        INSTALL_TOOLS_ROOTS=0           skip the package roots
+#        VM_ROOT_DIR                     where the roots go (default:
+#                                        $USDTSPEC_CACHE/vm/roots, ~/.cache/usdtspec/vm/roots)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+die() { echo "install-tools.sh: $*" >&2; exit 1; }
+. "$here/matrix.sh"
 
 # The package roots of the guests that need a newer suite's QEMU or cross
-# compiler (arch.VM.Root; the same directory the Makefile's VM_ROOT_DIR names).
+# compiler (the table's root column; the same directory the Makefile's
+# VM_ROOT_DIR names).
 make_roots() {
   [ "${INSTALL_TOOLS_ROOTS:-1}" = 1 ] || return 0
-  bash "$here/pkg-root.sh" sid "${VM_ROOT_DIR:-$here/../.cache/vm/roots}"
+  local suite
+  for suite in $(matrix_roots); do
+    bash "$here/pkg-root.sh" "$suite" "${VM_ROOT_DIR:-${USDTSPEC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/usdtspec}/vm/roots}"
+  done
 }
 
-PKGS=(
-  qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc qemu-system-mips opensbi
-  gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
-  gcc-s390x-linux-gnu g++-s390x-linux-gnu
-  gcc-riscv64-linux-gnu g++-riscv64-linux-gnu
-  gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
-  gcc-i686-linux-gnu g++-i686-linux-gnu libc6-i386
-  gcc-mips64el-linux-gnuabi64 g++-mips64el-linux-gnuabi64
-  gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf
+mapfile -t PKGS < <(matrix_host_packages)
+[ ${#PKGS[@]} -gt 0 ] || die "no host packages in $MATRIX"
+PKGS+=(
+  opensbi libc6-i386
   gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross
   gcc g++ make binutils dpkg-dev xz-utils zstd cpio
   systemtap-sdt-dev debian-archive-keyring ca-certificates

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # pkg-root.sh — a private root of a newer Debian suite's amd64 packages,
-# for the QEMU guests the host's own packages cannot serve: sid's QEMU
-# (qemu-system-misc 11.x: qemu-system-loongarch64 loads Debian's EFI-stub
-# loong64 kernel, bookworm's 7.2 loads only ELF kernels) and sid's
-# loongarch64 cross gcc/g++ with libc6-dev-loong64-cross (bookworm has no
-# loongarch64 cross compiler). See the Root field of arch.VM.
+# for the QEMU guests the host's own packages cannot serve (the rows of
+# matrix.tsv whose root column names SUITE; its comments say why): their
+# QEMU, and their cross gcc/g++ with the libc they build against.
 #
-# usage: bash internal/vm/pkg-root.sh SUITE DIR          (the root is DIR/SUITE)
+# usage: bash internal/vm/pkg-root.sh SUITE DIR [PACKAGE...]   (the root is DIR/SUITE)
+#        PACKAGE: the packages of the root; without them, those of the rows
+#        of matrix.tsv (next to this script) with root SUITE: qemu_package,
+#        gcc-TRIPLE, g++-TRIPLE and libc6-dev-DEBIAN-cross (Go passes the
+#        same list, vm.RootPackages)
 #
 # How: a private apt root (DIR/SUITE.apt: own apt.conf, sources.list with
 # "SUITE main" from the host's Debian mirror, lists, an empty dpkg status;
@@ -35,26 +37,31 @@
 # If DIR/SUITE/.pkg-root exists and asks for the same packages, nothing is
 # done; with another package list the root is made anew.
 #
-# env: PKG_ROOT_PACKAGES   the packages (default below)
-#      MIRROR              Debian archive URL (default: the host's apt configuration)
+# env: MIRROR              Debian archive URL (default: the host's apt configuration)
 #      KEYRING             (default /usr/share/keyrings/debian-archive-keyring.gpg)
 #      APT_MAX_AGE_MIN     re-run apt-get update when the lists are older (default 720)
 # needs: apt, dpkg, tar, flock, xargs. Network: the Debian archive only.
 # Root is not needed (unpacking as another user gives that user's files).
-# The script is self-contained (internal/vm/root.go embeds it and runs it with bash -c).
+# The script is self-contained when given the packages (internal/vm/root.go
+# embeds it and runs it with bash -c); without, it reads matrix.tsv (matrix.sh).
 set -euo pipefail
 
 me=pkg-root
 die() { echo "$me: $*" >&2; exit 1; }
-[ $# -eq 2 ] || { echo "usage: pkg-root.sh SUITE DIR" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: pkg-root.sh SUITE DIR [PACKAGE...]" >&2; exit 2; }
 SUITE=$1 DIR=$2
+shift 2
 case $SUITE in ''|*[!a-z0-9-]*) die "bad suite name '$SUITE'" ;; esac
 
-# The guests that need this root, and what for:
-#   loong64: qemu-system-misc (qemu-system-loongarch64), the cross gcc/g++
-#            and the loong64 libc (static cases; loader and libraries of the
-#            dynamic ones).
-PKGS=${PKG_ROOT_PACKAGES:-qemu-system-misc gcc-loongarch64-linux-gnu g++-loongarch64-linux-gnu libc6-dev-loong64-cross}
+# The packages: QEMU for the guests, their cross gcc/g++ and their libc
+# (static cases; loader and libraries of the dynamic ones).
+if [ $# -gt 0 ]; then
+  PKGS="$*"
+else
+  declare -F matrix_root_packages >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/matrix.sh"
+  PKGS=$(matrix_root_packages "$SUITE" | tr '\n' ' ')
+  [ -n "$PKGS" ] || die "no row of $MATRIX has the package root $SUITE"
+fi
 WANT="packages $(echo $PKGS | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
 mkdir -p "$DIR" || die "cannot create $DIR"

@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-
-	"github.com/usdtspec/usdtspec/arch"
 )
 
 //go:embed pkg-root.sh
@@ -20,32 +18,34 @@ var pkgRootBody string
 // pkgRootScript is pkg-root.sh with what it sources.
 var pkgRootScript = debianArchiveScript + pkgRootBody
 
-// Root returns the private package root of the arch's VM (arch.VM.Root:
+// Root returns the private package root of the machine (Machine.Root:
 // the Debian suite whose QEMU and cross toolchain the guest needs) under
-// dir, making it when it is missing (internal/vm/pkg-root.sh: apt-get download
-// into a private apt root, dpkg-deb into dir/SUITE; about a minute the
-// first time). It returns "" when the VM uses the host's packages.
-func Root(ctx context.Context, dir string, a *arch.Arch, log io.Writer) (string, error) {
-	if a.VM == nil {
-		return "", fmt.Errorf("%s: %w", a.Name, ErrNoVM)
+// dir, making it when it is missing (internal/vm/pkg-root.sh with the
+// root's RootPackages: apt-get download into a private apt root, dpkg-deb
+// into dir/SUITE; about a minute the first time). It returns "" when the
+// VM uses the host's packages.
+func Root(ctx context.Context, dir string, m *Machine, log io.Writer) (string, error) {
+	if m == nil {
+		return "", ErrNoVM
 	}
-	if a.VM.Root == "" {
+	if m.Root == "" {
 		return "", nil
 	}
 	// The script returns at once when the root is complete.
-	cmd := exec.CommandContext(ctx, "bash", "-c", pkgRootScript, "pkg-root.sh", a.VM.Root, dir)
+	args := append([]string{"-c", pkgRootScript, "pkg-root.sh", m.Root, dir}, RootPackages(m.Root)...)
+	cmd := exec.CommandContext(ctx, "bash", args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("making the %s package root for %s: %w", a.VM.Root, a.Name, err)
+		return "", fmt.Errorf("making the %s package root for %s: %w", m.Root, m.Arch, err)
 	}
-	return filepath.Join(dir, a.VM.Root), nil
+	return filepath.Join(dir, m.Root), nil
 }
 
 // qemuCommand is the program and leading arguments that start the VM's
 // QEMU: the host's vm.QEMU, or with a package root the root's binary,
 // started by the root's dynamic loader (its PT_INTERP, inside the root)
 // on the root's libraries, and with the root's QEMU data files (-L).
-func qemuCommand(vm *arch.VM, root string) (string, []string, error) {
+func qemuCommand(vm *Machine, root string) (string, []string, error) {
 	if root == "" {
 		return vm.QEMU, nil, nil
 	}

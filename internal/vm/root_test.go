@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/usdtspec/usdtspec/arch"
 )
 
 // fakeRoot lays out a package root as internal/vm/pkg-root.sh makes it: merged
@@ -71,7 +69,7 @@ func fakeRoot(t *testing.T) (root, interp string) {
 }
 
 func TestQEMUCommand(t *testing.T) {
-	v := &arch.VM{QEMU: "qemu-system-fake"}
+	v := &Machine{QEMU: "qemu-system-fake"}
 	if name, args, err := qemuCommand(v, ""); err != nil || name != "qemu-system-fake" || len(args) != 0 {
 		t.Errorf("no root: %q %q %v, want the host's qemu-system-fake", name, args, err)
 	}
@@ -99,7 +97,7 @@ func TestQEMUCommand(t *testing.T) {
 	if _, _, err := qemuCommand(v, root); err == nil || !strings.Contains(err.Error(), "outside the package root") {
 		t.Errorf("loader outside the root: err = %v", err)
 	}
-	if _, _, err := qemuCommand(&arch.VM{QEMU: "qemu-system-none"}, root); err == nil {
+	if _, _, err := qemuCommand(&Machine{QEMU: "qemu-system-none"}, root); err == nil {
 		t.Error("no QEMU in the root: no error")
 	}
 }
@@ -107,16 +105,16 @@ func TestQEMUCommand(t *testing.T) {
 // TestRunNeedsTheRoot: a VM whose QEMU lives in a package root does not
 // fall back to the host's QEMU.
 func TestRunNeedsTheRoot(t *testing.T) {
-	a := &arch.Arch{Name: "fake", VM: &arch.VM{GOARCH: "amd64", QEMU: "qemu-system-fake", Console: "ttyS0",
-		Memory: "256M", Kernels: []string{"sid"}, Root: "sid"}}
-	_, err := Run(context.Background(), Config{Arch: a, Kernel: "/dev/null", Init: "/dev/null", WorkDir: t.TempDir()})
+	m := &Machine{Arch: "fake", GOARCH: "amd64", QEMU: "qemu-system-fake", Console: "ttyS0",
+		Memory: "256M", Kernels: []string{"sid"}, Root: "sid"}
+	_, err := Run(context.Background(), Config{Machine: m, Kernel: "/dev/null", Init: "/dev/null", WorkDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "package root") {
 		t.Errorf("err = %v, want one naming the package root", err)
 	}
-	if r, err := Root(context.Background(), t.TempDir(), &arch.Arch{Name: "host", VM: &arch.VM{}}, io.Discard); r != "" || err != nil {
+	if r, err := Root(context.Background(), t.TempDir(), &Machine{Arch: "host"}, io.Discard); r != "" || err != nil {
 		t.Errorf("Root of a VM without one: %q, %v", r, err)
 	}
-	if _, err := Root(context.Background(), t.TempDir(), &arch.Arch{Name: "none"}, io.Discard); !errors.Is(err, ErrNoVM) {
+	if _, err := Root(context.Background(), t.TempDir(), nil, io.Discard); !errors.Is(err, ErrNoVM) {
 		t.Errorf("Root without a VM: %v, want ErrNoVM", err)
 	}
 }

@@ -14,13 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/conformance"
 )
 
 // Sentinel errors of Run; test with errors.Is.
 var (
-	ErrNoVM       = errors.New("no VM recipe for this architecture")
+	ErrNoVM       = errors.New("no VM for this architecture in internal/vm/matrix.tsv")
 	ErrHang       = errors.New("VM hung")
 	ErrPanic      = errors.New("guest kernel panicked")
 	ErrIncomplete = errors.New("VM stopped before every case ran")
@@ -29,18 +28,18 @@ var (
 
 // Config of one VM run.
 type Config struct {
-	Arch   *arch.Arch
-	Suite  string // Debian suite of the kernel; "" is the arch's default
-	Kernel string // path of the kernel image
-	Init   string // a static usdtspec built for the guest (CGO_ENABLED=0)
-	Cases  []conformance.Case
+	Machine *Machine
+	Suite   string // Debian suite of the kernel; "" is the machine's default
+	Kernel  string // path of the kernel image
+	Init    string // a static usdtspec built for the guest (CGO_ENABLED=0)
+	Cases   []conformance.Case
 	// Timeout bounds the whole boot; 0 means 2 minutes plus 20 s a case.
 	Timeout time.Duration
 	// Progress receives live lines (which case, pass or fail); may be nil.
 	Progress io.Writer
 	// WorkDir holds the initramfs; "" means a temporary folder.
 	WorkDir string
-	// Root is the VM's package root (see Root) when Arch.VM.Root is set:
+	// Root is the VM's package root (see Root) when Machine.Root is set:
 	// QEMU and the cases' loader and libraries come from there.
 	Root string
 }
@@ -81,12 +80,12 @@ var panicGrace = 10 * time.Second
 // is non-nil when the VM did not finish normally (hang, panic, guest
 // error), and the report's Tail then shows the console's end.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	vm := cfg.Arch.VM
+	vm := cfg.Machine
 	if vm == nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Arch.Name, ErrNoVM)
+		return nil, ErrNoVM
 	}
 	if vm.Root != "" && cfg.Root == "" {
-		return nil, fmt.Errorf("%s: the VM needs the %s package root (vm.Root)", cfg.Arch.Name, vm.Root)
+		return nil, fmt.Errorf("%s: the VM needs the %s package root (vm.Root)", vm.Arch, vm.Root)
 	}
 	qemu, args, err := qemuCommand(vm, cfg.Root)
 	if err != nil {
@@ -94,9 +93,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	suite := cfg.Suite
 	if suite == "" {
-		suite = vm.Kernels[0]
+		suite = vm.DefaultKernel()
 	}
-	rep := &Report{Arch: cfg.Arch.Name, Suite: suite}
+	rep := &Report{Arch: vm.Arch, Suite: suite}
 	dir := cfg.WorkDir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "usdtspec-vm-")
@@ -106,7 +105,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	initrd := filepath.Join(dir, fmt.Sprintf("initramfs-%s-%s.cpio", cfg.Arch.Name, suite))
+	initrd := filepath.Join(dir, fmt.Sprintf("initramfs-%s-%s.cpio", vm.Arch, suite))
 	f, err := os.Create(initrd)
 	if err != nil {
 		return nil, err
@@ -150,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	done, guestErr, panicked := false, "", false
 	byName := map[string]*conformance.Result{}
 	// The whole console is kept beside the initramfs.
-	logFile, err := os.Create(filepath.Join(dir, fmt.Sprintf("console-%s-%s.log", cfg.Arch.Name, suite)))
+	logFile, err := os.Create(filepath.Join(dir, fmt.Sprintf("console-%s-%s.log", vm.Arch, suite)))
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +170,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			continue
 		case strings.HasPrefix(line, markProgress):
 			if cfg.Progress != nil {
-				fmt.Fprintf(cfg.Progress, "[%s %s] %s\n", cfg.Arch.Name, suite, line[len(markProgress):])
+				fmt.Fprintf(cfg.Progress, "[%s %s] %s\n", vm.Arch, suite, line[len(markProgress):])
 			}
 			continue
 		case line == markDone:
@@ -206,13 +205,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	switch {
 	case ctx.Err() != nil:
-		return rep, fmt.Errorf("%s %s: %w after %v", cfg.Arch.Name, suite, ErrHang, timeout)
+		return rep, fmt.Errorf("%s %s: %w after %v", vm.Arch, suite, ErrHang, timeout)
 	case panicked:
-		return rep, fmt.Errorf("%s %s: %w", cfg.Arch.Name, suite, ErrPanic)
+		return rep, fmt.Errorf("%s %s: %w", vm.Arch, suite, ErrPanic)
 	case guestErr != "":
-		return rep, fmt.Errorf("%s %s: %w: %s", cfg.Arch.Name, suite, ErrGuest, guestErr)
+		return rep, fmt.Errorf("%s %s: %w: %s", vm.Arch, suite, ErrGuest, guestErr)
 	case !done:
-		return rep, fmt.Errorf("%s %s: %w (qemu: %v)", cfg.Arch.Name, suite, ErrIncomplete, waitErr)
+		return rep, fmt.Errorf("%s %s: %w (qemu: %v)", vm.Arch, suite, ErrIncomplete, waitErr)
 	}
 	return rep, nil
 }
@@ -226,32 +225,28 @@ var debianArchiveScript string
 // fetchKernelScript is fetch-kernel.sh with what it sources.
 var fetchKernelScript = debianArchiveScript + fetchKernelBody
 
-// Kernel returns the path of Debian's kernel image for the arch and suite
-// under cacheDir, fetching it (apt-get download into a private apt root)
-// when it is not there yet.
-func Kernel(ctx context.Context, cacheDir string, a *arch.Arch, suite string, log io.Writer) (string, error) {
-	if a.VM == nil {
-		return "", fmt.Errorf("%s: %w", a.Name, ErrNoVM)
+// Kernel returns the path of Debian's kernel image for the machine and
+// suite under cacheDir, fetching it (apt-get download into a private apt
+// root, from the machine's kernel meta package) when it is not there yet.
+func Kernel(ctx context.Context, cacheDir string, m *Machine, suite string, log io.Writer) (string, error) {
+	if m == nil {
+		return "", ErrNoVM
 	}
 	if suite == "" {
-		suite = a.VM.Kernels[0]
+		suite = m.DefaultKernel()
 	}
-	known := false
-	for _, s := range a.VM.Kernels {
-		known = known || s == suite
+	if !m.HasKernel(suite) {
+		return "", fmt.Errorf("%s: no kernel for suite %q in internal/vm/matrix.tsv (have %s)", m.Arch, suite, strings.Join(m.Kernels, ", "))
 	}
-	if !known {
-		return "", fmt.Errorf("%s: no kernel recipe for suite %q (have %s)", a.Name, suite, strings.Join(a.VM.Kernels, ", "))
-	}
-	dir := filepath.Join(cacheDir, a.VM.DebArch+"-"+suite)
+	dir := filepath.Join(cacheDir, m.KernelDebian+"-"+suite)
 	image := filepath.Join(dir, "vmlinuz")
 	if _, err := os.Stat(image); err == nil {
 		return image, nil
 	}
-	cmd := exec.CommandContext(ctx, "bash", "-c", fetchKernelScript, "fetch-kernel.sh", a.VM.DebArch, suite, dir)
+	cmd := exec.CommandContext(ctx, "bash", "-c", fetchKernelScript, "fetch-kernel.sh", m.KernelDebian, suite, dir, m.KernelMeta)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("fetching the %s %s kernel: %w", a.VM.DebArch, suite, err)
+		return "", fmt.Errorf("fetching the %s %s kernel: %w", m.KernelDebian, suite, err)
 	}
 	return image, nil
 }

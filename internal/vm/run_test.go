@@ -15,13 +15,12 @@ import (
 
 	"github.com/cavaliergopher/cpio"
 
-	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/conformance"
 )
 
 // fakeQEMU is a shell script standing in for qemu-system-*: it prints
 // console to stdout as a guest would. The tests check how Run reads it.
-func fakeQEMU(t *testing.T, console string, sleep bool) *arch.Arch {
+func fakeQEMU(t *testing.T, console string, sleep bool) *Machine {
 	t.Helper()
 	dir := t.TempDir()
 	script := "#!/bin/sh\ncat <<'EOF'\n" + console + "\nEOF\n"
@@ -32,7 +31,7 @@ func fakeQEMU(t *testing.T, console string, sleep bool) *arch.Arch {
 	if err := os.WriteFile(q, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &arch.Arch{Name: "fake", VM: &arch.VM{GOARCH: "amd64", QEMU: q, Console: "ttyS0", Memory: "256M", Kernels: []string{"bookworm"}}}
+	return &Machine{Arch: "fake", GOARCH: "amd64", QEMU: q, Console: "ttyS0", Memory: "256M", Kernels: []string{"bookworm"}}
 }
 
 // staticCase returns a static executable to pack: the test binary of
@@ -54,11 +53,11 @@ func testCases(t *testing.T) []conformance.Case {
 	return cases
 }
 
-func run(t *testing.T, a *arch.Arch, cases []conformance.Case, timeout time.Duration) (*Report, error) {
+func run(t *testing.T, m *Machine, cases []conformance.Case, timeout time.Duration) (*Report, error) {
 	t.Helper()
 	init := filepath.Join(t.TempDir(), "init")
 	os.WriteFile(init, []byte("init"), 0o755)
-	return Run(context.Background(), Config{Arch: a, Kernel: "/dev/null", Init: init, Cases: cases, Timeout: timeout, WorkDir: t.TempDir()})
+	return Run(context.Background(), Config{Machine: m, Kernel: "/dev/null", Init: init, Cases: cases, Timeout: timeout, WorkDir: t.TempDir()})
 }
 
 func TestRunReadsResults(t *testing.T) {
