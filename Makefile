@@ -28,7 +28,9 @@ CASES     := build/conformance/cases.list
 # VM_CFLAGS_ARCH and VM_ROOT_ARCH, and the corpus's Debian architectures
 # VM_CORPUS_DEBIAN. An arch's cross-built cases are build/conformance-ARCH/.
 MATRIX_MK := build/matrix.mk
-ifneq ($(MAKECMDGOALS),clean)
+# Not for `make clean` or `make deps` alone: generating it needs Go, which
+# a fresh machine's `sudo make deps` may not have yet.
+ifneq ($(if $(MAKECMDGOALS),$(filter-out clean deps,$(MAKECMDGOALS)),all),)
 include $(MATRIX_MK)
 endif
 ARCH      ?= arm64
