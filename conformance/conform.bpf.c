@@ -42,18 +42,48 @@ struct {
 	__uint(max_entries, 1 << 22);
 } hits SEC(".maps");
 
+// Hits lost because the ring buffer was full, by process: the runner
+// reports them as drops, where a missing hit would otherwise read as a
+// probe that did not fire. Keyed by PID so that another process's drops
+// do not fail a case.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 pid)
+{
+	__u64 one = 1, *n = bpf_map_lookup_elem(&drops, &pid);
+
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	// Another CPU may have added the entry in between: count on it.
+	if (bpf_map_update_elem(&drops, &pid, &one, BPF_NOEXIST) == 0)
+		return;
+	n = bpf_map_lookup_elem(&drops, &pid);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
 // Makes bpf2go emit the Go type.
 const struct hit *unused_hit __attribute__((unused));
 
 SEC("usdt")
 int conform(struct pt_regs *ctx)
 {
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct hit *h = bpf_ringbuf_reserve(&hits, sizeof(*h), 0);
 	long v;
 
-	if (!h)
+	if (!h) {
+		count_drop(pid);
 		return 0;
-	h->pid = bpf_get_current_pid_tgid() >> 32;
+	}
+	h->pid = pid;
 	h->arg_cnt = bpf_usdt_arg_cnt(ctx);
 	h->cookie = bpf_usdt_cookie(ctx);
 	h->spec_id = CONFORM_HAS_COOKIE ? bpf_get_attach_cookie(ctx) : (__u64)-1;

@@ -45,14 +45,16 @@ type conformHit struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	conformMapBpfUsdtIpToSpecId = "__bpf_usdt_ip_to_spec_id"
-	conformMapBpfUsdtSpecs      = "__bpf_usdt_specs"
-	conformMapHits              = "hits"
-	conformProgConform          = "conform"
-	conformVarUsdtspecCtxSize   = "__usdtspec_ctx_size"
-	conformVarUsdtspecHasCookie = "__usdtspec_has_cookie"
-	conformVarUsdtspecIpOffset  = "__usdtspec_ip_offset"
-	conformVarUnusedHit         = "unused_hit"
+	conformMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
+	conformMapBpfUsdtSpecs       = "__bpf_usdt_specs"
+	conformMapDrops              = "drops"
+	conformMapHits               = "hits"
+	conformProgConform           = "conform"
+	conformVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
+	conformVarUsdtspecExtensions = "__usdtspec_extensions"
+	conformVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
+	conformVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
+	conformVarUnusedHit          = "unused_hit"
 )
 
 // loadConform returns the embedded CollectionSpec for conform.
@@ -106,6 +108,7 @@ type conformProgramSpecs struct {
 type conformMapSpecs struct {
 	BpfUsdtIpToSpecId *ebpf.MapSpec `ebpf:"__bpf_usdt_ip_to_spec_id"`
 	BpfUsdtSpecs      *ebpf.MapSpec `ebpf:"__bpf_usdt_specs"`
+	Drops             *ebpf.MapSpec `ebpf:"drops"`
 	Hits              *ebpf.MapSpec `ebpf:"hits"`
 }
 
@@ -113,10 +116,11 @@ type conformMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type conformVariableSpecs struct {
-	UsdtspecCtxSize   *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecHasCookie *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset  *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
-	UnusedHit         *ebpf.VariableSpec `ebpf:"unused_hit"`
+	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UnusedHit          *ebpf.VariableSpec `ebpf:"unused_hit"`
 }
 
 // conformObjects contains all objects after they have been loaded into the kernel.
@@ -141,6 +145,7 @@ func (o *conformObjects) Close() error {
 type conformMaps struct {
 	BpfUsdtIpToSpecId *ebpf.Map `ebpf:"__bpf_usdt_ip_to_spec_id"`
 	BpfUsdtSpecs      *ebpf.Map `ebpf:"__bpf_usdt_specs"`
+	Drops             *ebpf.Map `ebpf:"drops"`
 	Hits              *ebpf.Map `ebpf:"hits"`
 }
 
@@ -148,6 +153,7 @@ func (m *conformMaps) Close() error {
 	return _ConformClose(
 		m.BpfUsdtIpToSpecId,
 		m.BpfUsdtSpecs,
+		m.Drops,
 		m.Hits,
 	)
 }
@@ -156,10 +162,11 @@ func (m *conformMaps) Close() error {
 //
 // It can be passed to loadConformObjects or ebpf.CollectionSpec.LoadAndAssign.
 type conformVariables struct {
-	UsdtspecCtxSize   *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecHasCookie *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset  *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
-	UnusedHit         *ebpf.Variable `ebpf:"unused_hit"`
+	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UnusedHit          *ebpf.Variable `ebpf:"unused_hit"`
 }
 
 // conformPrograms contains all programs after they have been loaded into the kernel.

@@ -17,4 +17,10 @@
 // IEEE bits), or "*" for "not compared". A probe guarded by a semaphore
 // prints its line whether or not it fired. The k-th hit is paired with
 // the k-th line.
+//
+// The case runs in a process group of its own, for at most Case.Timeout
+// (DefaultTimeout when 0); the group is killed when the case exits, times
+// out or ctx is done. A case fails when it times out, when the ring
+// buffer drops any of its hits (Result.Dropped), and when it fired no
+// probe and printed nothing.
 package conformance

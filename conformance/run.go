@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -34,20 +35,23 @@ type Case struct {
 	// the embedded one: conform.bpf.c built otherwise, e.g. against
 	// libbpf's own usdt.bpf.h (-DCONFORM_LIBBPF_HEADER).
 	BPFObject string
+	// Timeout is how long the case may run before it and every process
+	// of its group are killed and it fails; 0 means DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Name is the executable's base name.
 func (c Case) Name() string { return filepath.Base(c.Executable) }
 
 // KnownFailure is the reason a case is expected to fail, or "". Cases
-// named unsupported_* hold the operands no spec can express: thread-local
-// variables (%fs:sym@tpoff: the thread pointer is not in pt_regs) and
-// constants behind assembler-local labels (.LC0(%rip)), which no symbol
-// table keeps. Where a compiler loads them into registers first, these
-// cases pass like any other.
+// named unsupported_* hold the operands no spec can express: i386 and
+// mips64 thread-locals (%gs:sym@ntpoff: the BPF side reads no %gs base;
+// %tprel_lo(sym)($6); x86-64's %fs:sym@tpoff is read, case tls) and constants behind assembler-local
+// labels (.LC0(%rip)), which no symbol table keeps. Where a compiler
+// loads them into registers first, these cases pass like any other.
 func (c Case) KnownFailure() string {
 	if strings.HasPrefix(c.Name(), "unsupported_") {
-		return "operands no spec can express: thread-local (%fs:sym@tpoff) or assembler-local labels (.LC0(%rip))"
+		return "operands no spec can express: i386 and mips64 thread-locals (%gs:sym@ntpoff, %tprel_lo(sym)($6)) or assembler-local labels (.LC0(%rip))"
 	}
 	return ""
 }
@@ -60,6 +64,7 @@ type Result struct {
 	Sites      int       `json:"call_sites"`
 	Hits       int       `json:"hits"`
 	Lines      int       `json:"lines"`
+	Dropped    int       `json:"dropped,omitempty"` // hits lost to a full ring buffer: the case fails, hits not compared
 	AttachTime Duration  `json:"attach_time"`
 	Mode       string    `json:"mode"`
 	Failures   []Failure `json:"failures"`
@@ -129,13 +134,48 @@ type probeKey struct {
 	probe string // provider:name
 }
 
+// DefaultTimeout is how long a case may run when Case.Timeout is 0: the
+// bundled cases take milliseconds, so a minute is only reached by a case
+// that hangs.
+const DefaultTimeout = time.Minute
+
+// stdoutGrace is how long the runner still reads the case's stdout after
+// the case exited: a process the case started may hold it open, and the
+// runner must not wait for that process forever.
+const stdoutGrace = time.Second
+
+// runOptions are knobs for the tests.
+type runOptions struct {
+	ringSize uint32 // the ring buffer's size, to force drops; 0: conform.bpf.c's
+}
+
 // Run attaches to every probe of c, runs it, and compares.
-func Run(ctx context.Context, c Case) (*Result, error) {
+//
+// The executable is c.Executable made absolute: the file whose probes are
+// attached is the file run, even for a bare name ("true" is ./true, never
+// a program from $PATH). The case runs in its own process group, which is
+// killed when the case exits (whatever it left behind), when it runs
+// longer than c.Timeout, or when ctx is done; the case itself also gets
+// SIGKILL if the runner dies first.
+func Run(ctx context.Context, c Case) (*Result, error) { return run(ctx, c, runOptions{}) }
+
+func run(ctx context.Context, c Case, o runOptions) (*Result, error) {
 	if os.Geteuid() != 0 {
 		return nil, ErrNotRoot
 	}
 	res := &Result{Case: c.Name(), Known: c.KnownFailure()}
-	files := append([]string{c.Executable}, c.Libraries...)
+	exe, err := filepath.Abs(c.Executable)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Executable, err)
+	}
+	files := []string{exe}
+	for _, l := range c.Libraries {
+		abs, err := filepath.Abs(l)
+		if err != nil {
+			return nil, fmt.Errorf("%s: library %s: %w", c.Name(), l, err)
+		}
+		files = append(files, abs)
+	}
 
 	spec, err := loadConform()
 	if c.BPFObject != "" {
@@ -143,6 +183,9 @@ func Run(ctx context.Context, c Case) (*Result, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if o.ringSize != 0 {
+		spec.Maps["hits"].MaxEntries = o.ringSize
 	}
 	var targets []usdt.Target
 	var keys []probeKey
@@ -201,49 +244,173 @@ func Run(ctx context.Context, c Case) (*Result, error) {
 
 	rd, err := ringbuf.NewReader(coll.Maps["hits"])
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: reading the hits: %w", c.Name(), err)
 	}
 	defer rd.Close()
-
-	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, c.Executable)
-	cmd.Stdout = &stdout
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	// The ring buffer is read while the case runs: a case that fires more
+	// hits than the buffer holds would otherwise lose the rest.
+	collected := make(chan collectedHits, 1)
+	go collectHits(rd, collected)
+	stopReading := func() collectedHits {
+		rd.Flush() // Read returns what is left, then ErrFlushed
+		return <-collected
 	}
-	pid := uint32(cmd.Process.Pid)
-	runErr := cmd.Wait()
 
-	// The process has exited, so every hit is in the ring buffer.
+	out, runErr := runCase(ctx, exe, c.timeout())
+	if runErr != nil && errors.Is(runErr, errStart) {
+		stopReading()
+		return nil, fmt.Errorf("%s: %w", c.Name(), runErr)
+	}
+	// The case has exited, so each of its hits is in the ring buffer or
+	// was counted as dropped.
+	got := stopReading()
+	if got.err != nil {
+		return nil, fmt.Errorf("%s: reading the hits: %w", c.Name(), got.err)
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name(), ctx.Err())
+	}
 	var hits []conformHit
-	rd.SetDeadline(time.Now().Add(200 * time.Millisecond))
-	for {
-		rec, err := rd.Read()
-		if err != nil {
-			break
-		}
+	for _, raw := range got.raw {
 		var h conformHit
-		if err := binary.Read(bytes.NewReader(rec.RawSample), binary.NativeEndian, &h); err != nil {
-			return nil, err
+		if err := binary.Read(bytes.NewReader(raw), binary.NativeEndian, &h); err != nil {
+			return nil, fmt.Errorf("%s: a %d-byte hit: %w", c.Name(), len(raw), err)
 		}
-		if h.Pid == pid {
+		if h.Pid == uint32(out.pid) {
 			hits = append(hits, h)
 		}
 	}
 	if runErr != nil {
-		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(), Reason: "case exited: " + runErr.Error()})
+		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(), Reason: runErr.Error()})
 	}
-	lines, err := parseLines(stdout.Bytes())
+	lines, err := parseLines(out.stdout)
 	if err != nil {
 		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(), Reason: err.Error()})
 	}
 	res.Hits, res.Lines = len(hits), len(lines)
-	fails, limits := compare(hits, lines, keys, sitesBySpec, mgr.UsesCookies())
-	res.Failures = append(res.Failures, fails...)
-	res.Limits = limits
+	res.Dropped, err = dropsOf(coll.Maps["drops"], out.pid)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name(), err)
+	}
+	switch {
+	case res.Dropped > 0:
+		// With hits missing, the k-th hit is no longer the k-th line's:
+		// comparing would blame probes for what the buffer lost.
+		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(),
+			Reason: fmt.Sprintf("%d hits dropped by the ring buffer (full: the reader fell behind the case); hits not compared with lines", res.Dropped)})
+	case len(hits) == 0 && len(lines) == 0:
+		// Nothing compared is no evidence: a program that is not a case
+		// (or a case that exits before its probes) must not pass.
+		res.Failures = append(res.Failures, Failure{Arg: -1, Probe: c.Name(),
+			Reason: "no hit and no line: the case printed nothing and no probe fired, so nothing was compared (is it a conformance case?)"})
+	default:
+		fails, limits := compare(hits, lines, keys, sitesBySpec, mgr.UsesCookies())
+		res.Failures = append(res.Failures, fails...)
+		res.Limits = limits
+	}
 	res.Passed = len(res.Failures) == 0
 	return res, nil
+}
+
+func (c Case) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+// collectedHits are the raw records read from the ring buffer.
+type collectedHits struct {
+	raw [][]byte
+	err error
+}
+
+// collectHits reads records until the reader is flushed and empty. It
+// only copies them: decoding is left for later so as to keep up with
+// the case.
+func collectHits(rd *ringbuf.Reader, done chan<- collectedHits) {
+	var got collectedHits
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) {
+			break
+		}
+		if err != nil {
+			got.err = err
+			break
+		}
+		got.raw = append(got.raw, rec.RawSample)
+	}
+	done <- got
+}
+
+// dropsOf reads how many hits of process pid the BPF side could not put
+// in the full ring buffer. A conform.bpf.c built before the drops map
+// (--bpf-object) counts none.
+func dropsOf(m *ebpf.Map, pid int) (int, error) {
+	if m == nil {
+		return 0, nil
+	}
+	var n uint64
+	err := m.Lookup(uint32(pid), &n)
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading the drop count: %w", err)
+	}
+	return int(n), nil
+}
+
+// errStart: the case did not start at all.
+var errStart = errors.New("cannot start the case")
+
+// caseOutput is what a case run left.
+type caseOutput struct {
+	pid    int
+	stdout []byte
+}
+
+// runCase runs the executable with no arguments in a process group of
+// its own and returns its stdout. Its error says why the case is not a
+// clean exit: a timeout, an exit status, or a process it started that
+// kept its stdout open.
+func runCase(ctx context.Context, exe string, timeout time.Duration) (caseOutput, error) {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(tctx, exe)
+	cmd.Stdout = &stdout
+	cmd.Stderr = os.Stderr
+	// Its own group, so that the case and whatever it forks are killed
+	// together; Pdeathsig kills the case when the runner dies without
+	// getting to do that (the group's other processes cannot be reached
+	// then: the kernel has no such signal for grandchildren).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// After the case exits (or is killed), its stdout pipe is read for
+	// stdoutGrace more, then closed: a process that inherited it must not
+	// keep the runner waiting.
+	cmd.WaitDelay = stdoutGrace
+	if err := cmd.Start(); err != nil {
+		return caseOutput{}, fmt.Errorf("%w %s: %w", errStart, exe, err)
+	}
+	out := caseOutput{pid: cmd.Process.Pid}
+	err := cmd.Wait()
+	// Whatever the case left running in its group goes with it. The
+	// group's ID is the case's PID, which cannot be reused before the
+	// group is empty.
+	syscall.Kill(-out.pid, syscall.SIGKILL)
+	out.stdout = stdout.Bytes()
+	switch {
+	case errors.Is(tctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+		return out, fmt.Errorf("timed out after %v: the case and its process group were killed", timeout)
+	case errors.Is(err, exec.ErrWaitDelay):
+		return out, fmt.Errorf("the case exited, but a process it started kept its stdout open: stopped reading %v later and killed the case's process group", stdoutGrace)
+	case err != nil:
+		return out, fmt.Errorf("case exited: %w", err)
+	}
+	return out, nil
 }
 
 // line is one line a case printed.

@@ -2,12 +2,14 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // needRoot skips tests that load BPF and attach uprobes.
@@ -185,5 +187,188 @@ int main(int argc, char **argv) {
 	}
 	if len(args) != 2 || args[0] != 1 || args[1] != 2 {
 		t.Errorf("arguments at a limit %v, want [1 2] (xmm0 and the 16-byte one)", args)
+	}
+}
+
+// running lists the processes running exe.
+func running(t *testing.T, exe string) []string {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	var pids []string
+	for _, p := range procs {
+		if target, err := os.Readlink(p); err == nil && target == exe {
+			pids = append(pids, filepath.Base(filepath.Dir(p)))
+		}
+	}
+	return pids
+}
+
+// runBounded runs c and fails the test if Run takes longer than limit:
+// before the timeout, a hanging case kept Run waiting forever.
+func runBounded(t *testing.T, c Case, limit time.Duration) *Result {
+	t.Helper()
+	type ran struct {
+		r   *Result
+		err error
+	}
+	done := make(chan ran, 1)
+	start := time.Now()
+	go func() {
+		r, err := Run(context.Background(), c)
+		done <- ran{r, err}
+	}()
+	select {
+	case got := <-done:
+		if got.err != nil {
+			t.Fatal(got.err)
+		}
+		t.Logf("Run took %v", time.Since(start))
+		return got.r
+	case <-time.After(limit):
+		t.Fatalf("Run still waiting after %v", limit)
+		return nil
+	}
+}
+
+func wantFailure(t *testing.T, r *Result, reason string) {
+	t.Helper()
+	if r.Passed {
+		t.Fatalf("passed, want a %q failure: %+v", reason, r)
+	}
+	for _, f := range r.Failures {
+		if strings.Contains(f.String(), reason) {
+			return
+		}
+	}
+	t.Fatalf("failures %v lack %q", r.Failures, reason)
+}
+
+// TestRunTimesOut: a case that hangs after its probes fails with the
+// timeout, and neither it nor the child it forked is left running.
+func TestRunTimesOut(t *testing.T) {
+	needRoot(t)
+	exe := buildCase(t, "hang", source("-9LL", `if (fork() == 0) pause(); pause();`), "-O2", "-include", "unistd.h")
+	r := runBounded(t, Case{Executable: exe, Timeout: 2 * time.Second}, 20*time.Second)
+	wantFailure(t, r, "timed out after 2s")
+	if r.Hits != 2 || r.Lines != 2 {
+		t.Errorf("hits %d, lines %d before the hang, want 2 and 2", r.Hits, r.Lines)
+	}
+	if pids := running(t, exe); len(pids) > 0 {
+		t.Errorf("processes of the case left running: %v", pids)
+	}
+}
+
+// TestRunChildHoldingStdout: a case that exits while a child it forked
+// keeps its stdout open returns without waiting for the child (Run used
+// to wait for the pipe's end, forever), fails saying so, and the child is
+// killed.
+func TestRunChildHoldingStdout(t *testing.T) {
+	needRoot(t)
+	exe := buildCase(t, "forker", source("-9LL", `if (fork() == 0) { sleep(1000); return 0; }`), "-O2", "-include", "unistd.h")
+	r := runBounded(t, Case{Executable: exe}, 20*time.Second)
+	wantFailure(t, r, "kept its stdout open")
+	if r.Hits != 2 || r.Lines != 2 {
+		t.Errorf("hits %d, lines %d, want 2 and 2", r.Hits, r.Lines)
+	}
+	if pids := running(t, exe); len(pids) > 0 {
+		t.Errorf("processes of the case left running: %v", pids)
+	}
+}
+
+// TestRunBareName: a bare name is the file in the current folder, for
+// the attach and the run alike. "true" used to attach ./true and run
+// /usr/bin/true, which passed with nothing compared.
+func TestRunBareName(t *testing.T) {
+	needRoot(t)
+	exe := buildCase(t, "true", source("-9LL", ""), "-O2")
+	t.Chdir(filepath.Dir(exe))
+	r, err := Run(context.Background(), Case{Executable: "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Passed || r.Hits != 2 || r.Lines != 2 {
+		t.Fatalf("result %+v, failures %v; want a pass with 2 hits of ./true", r, r.Failures)
+	}
+}
+
+// TestRunNothingComparedFails: a program that fires no probe and prints
+// nothing compared nothing, and must not pass.
+func TestRunNothingComparedFails(t *testing.T) {
+	needRoot(t)
+	exe := buildCase(t, "silent", strings.Replace(source("-9LL", ""), "setvbuf", "if (argc < 9) return 0; setvbuf", 1), "-O2")
+	r, err := Run(context.Background(), Case{Executable: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFailure(t, r, "no hit and no line")
+}
+
+// manyHitsSource fires one probe n times, more than the 4 MiB ring buffer
+// holds at once (about 18,000 hits).
+const manyHitsSource = `
+#include <sys/sdt.h>
+#include <stdio.h>
+int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (long i = 0; i < HITS; i++) {
+		DTRACE_PROBE1(t, many, i);
+		printf("t:many %ld\n", i);
+	}
+	return 0;
+}
+`
+
+// TestRunManyHits: the ring buffer is read while the case runs, so a case
+// firing more hits than it holds passes. Read only after the case exited,
+// it lost those beyond ~18,000, reported as lines with no hit.
+func TestRunManyHits(t *testing.T) {
+	needRoot(t)
+	exe := buildCase(t, "many", manyHitsSource, "-O2", "-DHITS=20000")
+	r, err := Run(context.Background(), Case{Executable: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Passed || r.Hits != 20000 || r.Dropped != 0 {
+		t.Fatalf("hits %d, lines %d, dropped %d, failures %v; want a pass with 20000 hits", r.Hits, r.Lines, r.Dropped, firstFew(r.Failures))
+	}
+}
+
+// TestRunReportsDrops: hits the full ring buffer loses are counted in BPF
+// and reported as drops, not as probes that did not fire.
+func TestRunReportsDrops(t *testing.T) {
+	needRoot(t)
+	exe := buildCase(t, "drops", manyHitsSource, "-O2", "-DHITS=2000")
+	// One page holds 17 hits: the reader cannot keep up.
+	r, err := run(context.Background(), Case{Executable: exe}, runOptions{ringSize: uint32(os.Getpagesize())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Dropped == 0 || r.Hits+r.Dropped != 2000 {
+		t.Fatalf("hits %d + dropped %d, want 2000 with some dropped", r.Hits, r.Dropped)
+	}
+	wantFailure(t, r, "hits dropped by the ring buffer")
+	for _, f := range r.Failures {
+		if strings.Contains(f.Reason, "did not fire") {
+			t.Errorf("a drop reported as a probe that did not fire: %v", f)
+		}
+	}
+}
+
+func firstFew(fs []Failure) []Failure { return fs[:min(len(fs), 3)] }
+
+// TestRunCanceled: when ctx is done (the CLI's SIGINT or SIGTERM), Run
+// kills the case's process group, which a terminal's ^C does not reach,
+// and returns ctx's error.
+func TestRunCanceled(t *testing.T) {
+	needRoot(t)
+	exe := buildCase(t, "hang", source("-9LL", `if (fork() == 0) pause(); pause();`), "-O2", "-include", "unistd.h")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := Run(ctx, Case{Executable: exe})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "hang") {
+		t.Fatalf("Run: %v, want the context's error naming the case", err)
+	}
+	if pids := running(t, exe); len(pids) > 0 {
+		t.Errorf("processes of the case left running: %v", pids)
 	}
 }

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/usdtspec/usdtspec/conformance"
 )
@@ -25,11 +28,15 @@ Exit status: 0 when no case failed, 1 otherwise, 2 for usage errors.`
 
 func conform(args []string, stdout, stderr io.Writer) int {
 	var (
-		asJSON bool
-		list   string
-		object string
-		vms    []string
-		vmo    = vmOptions{kernelDir: cacheDir("vm", "kernels"), rootDir: cacheDir("vm", "roots")}
+		asJSON  bool
+		list    string
+		object  string
+		timeout = conformance.DefaultTimeout.String()
+		vms     []string
+		// --consumer, --report: internal/consumer, cmd/usdtspec/consumer.go.
+		consumers []string
+		reportDir string
+		vmo       = vmOptions{kernelDir: cacheDir("vm", "kernels"), rootDir: cacheDir("vm", "roots")}
 	)
 	fs := newFlags("conform", "[flags] EXECUTABLE [LIBRARY...]\n[flags] --cases LIST", conformHelp, []flagDef{
 		{name: "json", usage: "print one JSON document instead of the report", value: &boolFlag{p: &asJSON}},
@@ -39,6 +46,10 @@ func conform(args []string, stdout, stderr io.Writer) int {
 			"(build/conformance-{arch}/cases.list)", value: &stringFlag{p: &list}},
 		{name: "bpf-object", usage: "load `FILE`, a build of conformance/conform.bpf.c, instead of the embedded one " +
 			"(native runs only; e.g. built against libbpf's own usdt.bpf.h with -DCONFORM_LIBBPF_HEADER)", value: &stringFlag{p: &object}},
+		{name: "timeout", usage: "kill a case, and every process of its process group, that runs longer than `DURATION` " +
+			"(e.g. 30s, 2m), and fail it (native runs only; default " + conformance.DefaultTimeout.String() + ")", value: &stringFlag{p: &timeout}},
+		{name: "consumer", usage: consumerFlagUsage, value: &listFlag{p: &consumers}},
+		{name: "report", usage: reportFlagUsage, value: &stringFlag{p: &reportDir}},
 		{heading: "VM flags (run the cases in QEMU guests instead of natively):"},
 		{name: "vm", usage: "run the cases in one QEMU guest per `ARCH[:SUITE],...`: e.g. arm64, amd64:sid, " +
 			"or a matrix, arm64,s390x,amd64:sid. Repeatable: the guests of every --vm are run", value: &listFlag{p: &vms}},
@@ -65,6 +76,16 @@ func conform(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	if reportDir != "" && len(consumers) == 0 {
+		return fs.usageError(stderr, "--report needs --consumer")
+	}
+	if len(consumers) > 0 && (vmo.vms != "" || object != "") {
+		return fs.usageError(stderr, "--consumer is for native runs, not with --vm or --bpf-object")
+	}
+	caseTimeout, err := time.ParseDuration(timeout)
+	if err != nil || caseTimeout <= 0 {
+		return fs.usageError(stderr, "--timeout %q: want a positive duration such as 30s or 2m", timeout)
+	}
 	var cases []conformance.Case
 	switch {
 	case list != "" && len(files) > 0:
@@ -75,6 +96,9 @@ func conform(args []string, stdout, stderr io.Writer) int {
 		}
 		if object != "" {
 			return fs.usageError(stderr, "--bpf-object is for native runs only, not with --vm")
+		}
+		if fs.isSet("timeout") {
+			return fs.usageError(stderr, "--timeout is for native runs only, not with --vm (a guest has its own timeout)")
 		}
 		return conformVMs(&vmo, list, files, asJSON, stdout, stderr)
 	case list != "":
@@ -88,18 +112,31 @@ func conform(args []string, stdout, stderr io.Writer) int {
 	default:
 		return fs.usageError(stderr, "no EXECUTABLE given")
 	}
+	if len(consumers) > 0 {
+		return conformConsumers(consumers, cases, reportDir, asJSON, stdout, stderr)
+	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintf(stderr, "usdtspec conform: %v; run as root\n", conformance.ErrNotRoot)
 		return exitFailure
 	}
 
+	// On SIGINT or SIGTERM, Run kills the running case's process group
+	// (which a terminal's ^C does not reach: the case has a group of its
+	// own) before the runner stops.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var results []*conformance.Result
 	passed, failed, known := 0, 0, 0
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	for i, c := range cases {
-		c.BPFObject = object
-		r, err := conformance.Run(context.Background(), c)
+		c.BPFObject, c.Timeout = object, caseTimeout
+		r, err := conformance.Run(ctx, c)
+		if ctx.Err() != nil {
+			w.Flush()
+			fmt.Fprintf(stderr, "usdtspec conform: interrupted during %s (case %d of %d); its processes were killed\n", c.Name(), i+1, len(cases))
+			return exitFailure
+		}
 		if err != nil {
 			r = conformance.FailedResult(c, err.Error())
 		}

@@ -30,7 +30,8 @@ func TestMain(m *testing.M) {
 // committed probe binaries, $HEADER the file bpf/usdt.bpf.h; the mkelf
 // command writes synthetic ELF files. The condition [userns] holds when
 // unshare(1) can make a user, mount and PID namespace, so that a command
-// run under it is PID 1.
+// run under it is PID 1; [root] when the scripts run as root (conform
+// loads BPF), [sdt] when gcc builds programs with <sys/sdt.h>.
 func TestScripts(t *testing.T) {
 	probes, err := filepath.Abs("../../testdata/bin")
 	if err != nil {
@@ -48,8 +49,13 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "userns" {
+			switch cond {
+			case "userns":
 				return userNamespaces(), nil
+			case "root":
+				return os.Geteuid() == 0, nil
+			case "sdt":
+				return haveSDT(), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -58,6 +64,12 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
+
+// haveSDT reports whether gcc can build a program with <sys/sdt.h>,
+// for the scripts that build conformance cases.
+var haveSDT = sync.OnceValue(func() bool {
+	return exec.Command("sh", "-c", "echo '#include <sys/sdt.h>' | gcc -E - >/dev/null 2>&1").Run() == nil
+})
 
 // userNamespaces reports whether unshare is installed and may make the
 // namespaces the PID-1 script needs (a kernel or container may forbid
