@@ -14,8 +14,10 @@ import (
 	"fmt"
 )
 
-// Kind says where an argument's value is when the uprobe fires. The values
-// are libbpf's enum __bpf_usdt_arg_type.
+// Kind says where an argument's value is when the uprobe fires. Const to
+// SIB are libbpf's enum __bpf_usdt_arg_type; the kinds after them are
+// usdtspec's extensions, which only bpf/usdt.bpf.h decodes (the compiler
+// gives them argument types of their own, see compiler.Layout).
 type Kind uint8
 
 const (
@@ -27,9 +29,18 @@ const (
 	Deref
 	// SIB: the value is in memory at Base + Index*Scale + Offset.
 	SIB
+	// Index: the value is in memory at Index*Scale + Offset, with no
+	// base register (x86 "g_arr(,%rax,4)" in a non-PIE file). libbpf's
+	// SIB needs a base, and no register can stand in for a zero.
+	Index
+	// TLS: the value is in memory at the thread pointer + Offset, plus
+	// Base when Base.Name is set, plus Index*Scale when Index.Name is set
+	// (x86-64 "%fs:t_int@tpoff", "%fs:8(%rax,%rdx,4)"). The thread
+	// pointer is not in pt_regs: the BPF side reads it from the task.
+	TLS
 )
 
-var kindNames = [...]string{Const: "const", Reg: "reg", Deref: "deref", SIB: "sib"}
+var kindNames = [...]string{Const: "const", Reg: "reg", Deref: "deref", SIB: "sib", Index: "index", TLS: "tls"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -48,10 +59,10 @@ type Register struct {
 // Operand is one parsed operand, without its size prefix.
 type Operand struct {
 	Kind   Kind
-	Base   Register // Reg, Deref, SIB
-	Index  Register // SIB
-	Scale  uint8    // SIB: 1, 2, 4 or 8
-	Offset int64    // Deref, SIB: displacement, all terms folded
+	Base   Register // Reg, Deref, SIB; TLS when set
+	Index  Register // SIB, Index; TLS when set
+	Scale  uint8    // SIB, Index, TLS with an index: 1, 2, 4 or 8
+	Offset int64    // Deref, SIB, Index, TLS: displacement, all terms folded
 	Value  uint64   // Const: two's complement bits of the immediate
 
 	// Symbol, when set, names a symbol whose address (or GOT slot, see
@@ -88,6 +99,9 @@ const (
 	// The low 16 bits, sign-extended: mips64 "%lo(sym)($2)" after lui
 	// %hi, "%got_ofst(sym)($2)" after a load of its %got_page.
 	SymbolLow16Signed
+	// Its offset from the thread pointer, for a thread-local symbol of
+	// the executable (local-exec TLS): x86-64 "%fs:sym@tpoff".
+	SymbolTPOff
 )
 
 // LowBits returns what of a symbol's address a low-bits SymbolRef takes,

@@ -21,6 +21,7 @@
 
 #include <linux/errno.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 struct pt_regs;
 
@@ -42,6 +43,18 @@ enum __bpf_usdt_arg_type {
 	BPF_USDT_ARG_REG_DEREF,
 	BPF_USDT_ARG_SIB,
 };
+
+/* usdtspec's argument types beyond libbpf's (the Go side's layout
+ * "v1.7+usdtspec"), from 0x80 so that types libbpf adds cannot collide;
+ * libbpf's decoder returns -EINVAL for them. tp is the thread pointer. */
+#define __USDTSPEC_ARG_INDEX 0x80	  /* *(idx << scale + off): no base register */
+#define __USDTSPEC_ARG_TLS 0x81	  /* *(tp + off) */
+#define __USDTSPEC_ARG_TLS_DEREF 0x82 /* *(tp + base + off) */
+#define __USDTSPEC_ARG_TLS_SIB 0x83	  /* *(tp + base + idx << scale + off) */
+#define __USDTSPEC_ARG_TLS_INDEX 0x84 /* *(tp + idx << scale + off) */
+/* An argument that did not compile: bpf_usdt_arg returns -EINVAL for it
+ * alone (any type this decoder does not know does). */
+#define __USDTSPEC_ARG_FAILING 0xff
 
 /* libbpf >= 1.7 layout: 24 bytes. The bit-fields are declared in reverse
  * on big-endian so that both byte orders put reg_off at byte 14. */
@@ -87,6 +100,9 @@ struct {
 /* Set by the Go side before load. */
 volatile const _Bool __usdtspec_has_cookie = 1;
 volatile const __u32 __usdtspec_ip_offset = 0;
+/* Tells the Go side that this header decodes usdtspec's extension types
+ * (layout "v1.7+usdtspec"); never read here. */
+volatile const __u32 __usdtspec_extensions = 1;
 
 static __always_inline int __bpf_usdt_spec_id(struct pt_regs *ctx)
 {
@@ -168,11 +184,41 @@ static __always_inline int __usdtspec_reg(struct pt_regs *ctx, unsigned int off,
 }
 #undef __USDTSPEC_CTX_REG
 
+/* The thread pointer's kernel record, as CO-RE finds it in the running
+ * kernel's BTF: only the field read here, so no vmlinux.h is needed. The
+ * "___usdtspec" suffix keeps these apart from the program's own
+ * definitions of the kernel's types. */
+struct thread_struct___usdtspec {
+	unsigned long fsbase;
+} __attribute__((preserve_access_index));
+struct task_struct___usdtspec {
+	struct thread_struct___usdtspec thread;
+} __attribute__((preserve_access_index));
+
+/* The user thread pointer of the current task: the x86-64 %fs base, which
+ * the kernel keeps in task->thread.fsbase (updated by arch_prctl and
+ * clone's CLONE_SETTLS, which is how libc sets it). Kernels without that
+ * field (every other architecture) get -EOPNOTSUPP: the field-exists
+ * relocation is then 0 and the verifier drops the read, whose own
+ * relocation could not be made. bpf_get_current_task and a probe read
+ * rather than bpf_get_current_task_btf, so that uprobe programs need no
+ * BTF-pointer loads. */
+static __always_inline int __usdtspec_thread_pointer(unsigned long *tp)
+{
+	struct task_struct___usdtspec *t = (void *)bpf_get_current_task();
+
+	*tp = 0;
+	if (!bpf_core_field_exists(t->thread.fsbase))
+		return -EOPNOTSUPP;
+	return bpf_probe_read_kernel(tp, sizeof(*tp), &t->thread.fsbase);
+}
+
 /* bpf_usdt_arg with the call site's spec already looked up. */
 static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt_spec *spec, __u64 n, long *res)
 {
 	struct __bpf_usdt_arg_spec *arg;
 	unsigned long val, idx;
+	unsigned int type;
 	int err;
 
 	*res = 0;
@@ -185,9 +231,15 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt
 		return -ENOENT;
 	arg = &spec->args[n];
 
-	switch (arg->arg_type) {
+	/* An unsigned int, not the enum: the extension types are outside it. */
+	type = arg->arg_type;
+	switch (type) {
 	case BPF_USDT_ARG_CONST:
 		val = arg->val_off;
+		/* Keeps clang from merging this load with __usdtspec_reg's
+		 * load of the context at offset 0: one instruction used with
+		 * a map value and the context is refused by the verifier. */
+		barrier_var(val);
 		break;
 	case BPF_USDT_ARG_REG:
 		err = __usdtspec_reg(ctx, (unsigned short)arg->reg_off, &val);
@@ -196,16 +248,33 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt
 		break;
 	case BPF_USDT_ARG_REG_DEREF:
 	case BPF_USDT_ARG_SIB:
-		/* Base register, then (SIB) index register scaled, plus the
-		 * displacement; memory reads are always 8 bytes, as in libbpf. */
-		err = __usdtspec_reg(ctx, (unsigned short)arg->reg_off, &val);
-		if (err)
-			return err;
-		if (arg->arg_type == BPF_USDT_ARG_SIB) {
+	case __USDTSPEC_ARG_INDEX:
+	case __USDTSPEC_ARG_TLS:
+	case __USDTSPEC_ARG_TLS_DEREF:
+	case __USDTSPEC_ARG_TLS_SIB:
+	case __USDTSPEC_ARG_TLS_INDEX:
+		/* Base register, then index register scaled, then the thread
+		 * pointer, each when the type has it, plus the displacement;
+		 * memory reads are always 8 bytes, as in libbpf. */
+		val = 0;
+		if (type == BPF_USDT_ARG_REG_DEREF || type == BPF_USDT_ARG_SIB ||
+		    type == __USDTSPEC_ARG_TLS_DEREF || type == __USDTSPEC_ARG_TLS_SIB) {
+			err = __usdtspec_reg(ctx, (unsigned short)arg->reg_off, &val);
+			if (err)
+				return err;
+		}
+		if (type == BPF_USDT_ARG_SIB || type == __USDTSPEC_ARG_INDEX ||
+		    type == __USDTSPEC_ARG_TLS_SIB || type == __USDTSPEC_ARG_TLS_INDEX) {
 			err = __usdtspec_reg(ctx, arg->idx_reg_off, &idx);
 			if (err)
 				return err;
 			val += idx << arg->scale_bitshift;
+		}
+		if (type >= __USDTSPEC_ARG_TLS && type <= __USDTSPEC_ARG_TLS_INDEX) {
+			err = __usdtspec_thread_pointer(&idx);
+			if (err)
+				return err;
+			val += idx;
 		}
 		err = bpf_probe_read_user(&val, sizeof(val), (void *)val + arg->val_off);
 		if (err)
@@ -232,8 +301,9 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt
 
 /* Fetches argument n into *res, sign- or zero-extended from its size.
  * Returns 0, or -ESRCH (no spec for this call site), -ENOENT (no such
- * argument), -EINVAL (unknown arg_type) or a bpf_probe_read error; *res is
- * 0 on error. */
+ * argument), -EINVAL (an argument that did not compile, or an unknown
+ * arg_type), -EOPNOTSUPP (a thread-local argument on a kernel without
+ * task->thread.fsbase) or a bpf_probe_read error; *res is 0 on error. */
 __attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *ctx, __u64 n, long *res)
 {
 	return __usdtspec_arg(ctx, __bpf_usdt_lookup(ctx), n, res);

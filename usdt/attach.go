@@ -94,14 +94,20 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 	if m.specs == nil {
 		return nil, errors.New("usdt: Attach before Bind")
 	}
-	if opts == nil {
-		opts = &Options{}
+	o := Options{}
+	if opts != nil {
+		o = *opts
 	}
-	path, f, callSites, err := m.open(t, opts.PID)
+	pid, err := o.pid()
+	if err != nil {
+		return nil, fmt.Errorf("usdt: %s: %w", t.Path, err)
+	}
+	o.PID = pid // the caller's Options are left as they were
+	path, f, callSites, err := m.open(t, o.PID)
 	if err != nil {
 		return nil, err
 	}
-	return m.attach(prog, path, f, callSites, opts)
+	return m.attach(prog, path, f, callSites, &o)
 }
 
 // attach attaches prog to callSites, call sites of f read from path.
@@ -115,7 +121,11 @@ func (m *Manager) attach(prog *ebpf.Program, path string, f *compiler.File, call
 		p := &callSites[i]
 		var args []compiler.Argument
 		shifts[i], args = attachPoint(p, optimized)
-		b, err := compiler.Encode(m.layout, f.ByteOrder, args, opts.Cookie)
+		layout := m.layout
+		if opts.Strict {
+			layout = layout.Strict()
+		}
+		b, err := compiler.Encode(layout, f.ByteOrder, args, opts.Cookie)
 		if err == nil {
 			err = p.Err
 		}

@@ -83,12 +83,29 @@ int main(void)
 		t.Fatalf("gcc: %v\n%s", err, out)
 	}
 
-	// Without the debug file the probes cannot be compiled, and say why.
+	// Without the debug file the probes cannot be compiled, and say why:
+	// strict, nothing is attached; by default the call site is, with
+	// that argument failing alone.
 	l := load(t, Config{DebugDirs: []string{}})
-	_, err := l.m.Attach(l.prog(), Target{Path: libc, Probe: "libc:memory_mallopt_perturb"}, nil)
+	target := Target{Path: libc, Probe: "libc:memory_mallopt_perturb"}
+	_, err := l.m.Attach(l.prog(), target, &Options{Strict: true})
 	if !errors.Is(err, compiler.ErrSymbolNotFound) || !strings.Contains(err.Error(), "perturb_byte") {
-		t.Fatalf("attach without the debug file: %v, want ErrSymbolNotFound for perturb_byte", err)
+		t.Fatalf("strict attach without the debug file: %v, want ErrSymbolNotFound for perturb_byte", err)
 	}
+	lenient, err := l.m.Attach(l.prog(), target, nil)
+	if err != nil {
+		t.Fatalf("attach without the debug file: %v", err)
+	}
+	var argErrs []error
+	for _, s := range lenient.Sites() {
+		for _, a := range s.CallSite.Arguments {
+			argErrs = append(argErrs, a.Err)
+		}
+	}
+	if errs := errors.Join(argErrs...); !errors.Is(errs, compiler.ErrSymbolNotFound) {
+		t.Errorf("attached call sites' argument errors: %v, want ErrSymbolNotFound", errs)
+	}
+	lenient.Close()
 
 	cfg := Config{DebugDirs: []string{debugDir}}
 	probes := []string{"libc:memory_mallopt_perturb", "libc:memory_mallopt_mmap_max", "libc:memory_mallopt_top_pad"}

@@ -50,6 +50,9 @@ var (
 	// ErrNeedPID: without BPF cookies, a position-independent file needs
 	// a PID to know where the call sites are loaded.
 	ErrNeedPID = errors.New("a PID is needed on kernels without uprobe BPF cookies")
+	// ErrInvalidPID: Options.PID is below -1; 0 and -1 mean every
+	// process, a positive PID one process.
+	ErrInvalidPID = errors.New("invalid PID")
 )
 
 // Target is a set of call sites: every call site of Probe in the ELF file
@@ -67,10 +70,39 @@ type Target struct {
 
 // Options of one attachment.
 type Options struct {
-	// PID restricts the probes to one process; 0 means every process.
+	// PID restricts the probes to one process (all its threads). 0 and
+	// -1 both mean every process, in every attach mode: 0 as in
+	// cilium/ebpf's link.UprobeOptions and link.UprobeMultiOptions, -1
+	// as in libbpf's bpf_program__attach_usdt and perf_event_open, so
+	// that a PID carried over from either reads the same. Below -1 is
+	// rejected with ErrInvalidPID. On kernels without BPF cookies, the
+	// call sites of a position-independent file are located through one
+	// process's mappings, so there every process (0 or -1) fails with
+	// ErrNeedPID.
 	PID int
 	// Cookie is what bpf_usdt_cookie returns at these call sites.
 	Cookie uint64
+	// Strict keeps libbpf's all-or-nothing: a call site with an argument
+	// that does not compile, or that needs usdtspec's extension kinds
+	// (compiler.LayoutUsdtspec), is not attached (ErrCallSite). By
+	// default such an argument fails alone: bpf_usdt_arg returns -EINVAL
+	// for it, and the call site's other arguments work. Objects built
+	// against libbpf's own header are always strict.
+	Strict bool
+}
+
+// pid is o.PID with -1 turned into 0: the kernel's uprobe_multi link
+// takes 0 for every process and refuses -1 (EINVAL), the per-site uprobe
+// takes either, and the IP-map fallback tests pid > 0; one value for
+// "every process" keeps the three modes alike.
+func (o *Options) pid() (int, error) {
+	switch {
+	case o.PID == -1:
+		return 0, nil
+	case o.PID < -1:
+		return 0, fmt.Errorf("Options.PID %d: %w (0 or -1 for every process, or a process ID)", o.PID, ErrInvalidPID)
+	}
+	return o.PID, nil
 }
 
 // Config of Prepare.
@@ -168,6 +200,11 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	m.layout, ok = layoutOfSize(specMap.ValueSize)
 	if !ok {
 		return nil, fmt.Errorf("usdt: %w: map %s has %d-byte values, no libbpf spec layout has that size", ErrLibbpfObject, SpecMapName, specMap.ValueSize)
+	}
+	// This module's header (extVarName) decodes usdtspec's extension
+	// kinds; libbpf's, and older copies of ours, do not.
+	if _, ok := spec.Variables[extVarName]; ok && m.layout == compiler.LayoutV17 {
+		m.layout = compiler.LayoutUsdtspec
 	}
 	// Each target may be attached with its own cookie, which is part of
 	// the spec, so specs are shared only within a target.
@@ -350,6 +387,10 @@ func (m *Manager) readFile(path string) (*compiler.File, error) {
 }
 
 func hostArch() string { return runtime.GOARCH }
+
+// extVarName is the variable of bpf/usdt.bpf.h that says it decodes the
+// layout compiler.LayoutUsdtspec.
+const extVarName = "__usdtspec_extensions"
 
 func layoutOfSize(size uint32) (compiler.Layout, bool) {
 	for _, l := range compiler.Layouts {

@@ -18,7 +18,8 @@ var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS
 
 // grammar is x86-64's: 64-bit registers, rip-relative symbols and their
 // GOT slots.
-var grammar = &Grammar{Regs: ptRegs, Relocations: map[string]arch.SymbolRef{"GOTPCREL": arch.SymbolGOTSlot}}
+var grammar = &Grammar{Regs: ptRegs, ThreadSegment: "fs",
+	Relocations: map[string]arch.SymbolRef{"GOTPCREL": arch.SymbolGOTSlot, "tpoff": arch.SymbolTPOff}}
 
 func parseOperand(op string) (arch.Operand, error) { return grammar.ParseOperand(op) }
 
@@ -29,6 +30,11 @@ type Grammar struct {
 	Regs arch.RegTable
 	// Relocations are the "sym@OP" operators accepted in a displacement.
 	Relocations map[string]arch.SymbolRef
+	// ThreadSegment is the segment register whose base is the thread
+	// pointer and that the BPF side can read ("fs" on x86-64, whose base
+	// the kernel keeps in task->thread.fsbase); "" when none: a segment
+	// override is then ErrUnsupported.
+	ThreadSegment string
 }
 
 // ptRegs is offsetof(struct pt_regs, field) for x86_64
@@ -94,8 +100,8 @@ func (g *Grammar) ParseOperand(op string) (arch.Operand, error) {
 		}
 		return arch.Operand{Kind: arch.Const, Value: v}, nil
 	case strings.HasPrefix(op, "%"):
-		if strings.Contains(op, ":") {
-			return arch.Operand{}, fmt.Errorf("%w: segment override in %q", arch.ErrUnsupported, op)
+		if seg, rest, ok := strings.Cut(op[1:], ":"); ok {
+			return g.parseSegment(seg, rest, op)
 		}
 		if slot, ok := highByte[op[1:]]; ok {
 			return arch.Operand{Kind: arch.Reg, Base: arch.Register{Name: op[1:], Offset: g.Regs[slot] + 1}}, nil
@@ -142,7 +148,17 @@ func (g *Grammar) parseMemory(op string) (arch.Operand, error) {
 		if len(parts) == 1 {
 			return arch.Operand{}, fmt.Errorf("%w: empty parentheses in %q", arch.ErrSyntax, op)
 		}
-		return arch.Operand{}, fmt.Errorf("%w: index without base register in %q", arch.ErrUnsupported, op)
+		// "sym(,%rax,4)", "N(,%rax,4)": no base register, so not
+		// libbpf's SIB; the address is the displacement plus the
+		// scaled index alone.
+		index, scale, err := g.indexScale(parts[1:])
+		if err != nil {
+			return arch.Operand{}, err
+		}
+		if index.Name == "rip" {
+			return arch.Operand{}, fmt.Errorf("%w: %%rip as an index in %q", arch.ErrSyntax, op)
+		}
+		return arch.Operand{Kind: arch.Index, Index: index, Scale: scale, Offset: disp, Symbol: sym, SymbolRef: ref}, nil
 	}
 	base, err := g.register(parts[0])
 	if err != nil {
@@ -163,18 +179,74 @@ func (g *Grammar) parseMemory(op string) (arch.Operand, error) {
 	if len(parts) == 1 {
 		return arch.Operand{Kind: arch.Deref, Base: base, Offset: disp, Symbol: sym, SymbolRef: ref}, nil
 	}
-	index, err := g.register(parts[1])
+	index, scale, err := g.indexScale(parts[1:])
 	if err != nil {
 		return arch.Operand{}, err
 	}
+	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp, Symbol: sym, SymbolRef: ref}, nil
+}
+
+// indexScale parses the "%index[,scale]" terms of a memory operand.
+func (g *Grammar) indexScale(parts []string) (arch.Register, uint8, error) {
+	index, err := g.register(parts[0])
+	if err != nil {
+		return arch.Register{}, 0, err
+	}
 	scale := uint8(1)
-	if len(parts) == 3 {
-		switch parts[2] {
+	if len(parts) == 2 {
+		switch parts[1] {
 		case "1", "2", "4", "8":
-			scale = parts[2][0] - '0'
+			scale = parts[1][0] - '0'
 		default:
-			return arch.Operand{}, fmt.Errorf("%w: scale %q (want 1, 2, 4 or 8)", arch.ErrSyntax, parts[2])
+			return arch.Register{}, 0, fmt.Errorf("%w: scale %q (want 1, 2, 4 or 8)", arch.ErrSyntax, parts[1])
 		}
 	}
-	return arch.Operand{Kind: arch.SIB, Base: base, Index: index, Scale: scale, Offset: disp, Symbol: sym, SymbolRef: ref}, nil
+	return index, scale, nil
+}
+
+// parseSegment parses "%seg:rest", rest being a displacement
+// ("t_int@tpoff", "16") or a memory operand ("8(%rax)", "(%rax,%rdx,4)"),
+// relative to the segment's base. Only the thread segment has a base the
+// BPF side can read: the operand becomes a TLS one.
+func (g *Grammar) parseSegment(seg, rest, op string) (arch.Operand, error) {
+	switch seg {
+	case "cs", "ds", "es", "fs", "gs", "ss":
+	default:
+		return arch.Operand{}, fmt.Errorf("%w: %%%s is not a segment register in %q", arch.ErrSyntax, seg, op)
+	}
+	if g.ThreadSegment == "" || seg != g.ThreadSegment {
+		return arch.Operand{}, fmt.Errorf("%w: segment override %%%s: in %q (the BPF side reads no base of %%%s)", arch.ErrUnsupported, seg, op, seg)
+	}
+	var o arch.Operand
+	if rest == "" {
+		return arch.Operand{}, fmt.Errorf("%w: nothing after %%%s: in %q", arch.ErrSyntax, seg, op)
+	}
+	if strings.HasSuffix(rest, ")") {
+		var err error
+		if o, err = g.parseMemory(rest); err != nil {
+			return arch.Operand{}, err
+		}
+		if o.PCRelative {
+			return arch.Operand{}, fmt.Errorf("%w: %%rip under a segment override in %q", arch.ErrSyntax, op)
+		}
+	} else {
+		sym, suffix, disp, err := lex.ParseSymbolicDisplacement(rest)
+		if err != nil {
+			return arch.Operand{}, err
+		}
+		o = arch.Operand{Offset: disp, Symbol: sym}
+		if suffix != "" {
+			var ok bool
+			if o.SymbolRef, ok = g.Relocations[suffix]; !ok {
+				return arch.Operand{}, fmt.Errorf("%w: relocation @%s in %q", arch.ErrSymbolic, suffix, op)
+			}
+		}
+	}
+	if o.Symbol != "" && o.SymbolRef != arch.SymbolTPOff {
+		// A symbol's address relative to the thread pointer means
+		// nothing: only its @tpoff offset does.
+		return arch.Operand{}, fmt.Errorf("%w: %s without @tpoff under %%%s: in %q", arch.ErrUnsupported, o.Symbol, seg, op)
+	}
+	o.Kind = arch.TLS
+	return o, nil
 }

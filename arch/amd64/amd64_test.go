@@ -82,6 +82,22 @@ func TestParseArg(t *testing.T) {
 		{"8f@gd(%rip)", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rip", offRIP), Symbol: "gd", PCRelative: true}}},
 		{"2@g_table(%rdi,%rdi)", arch.Arg{Size: 2, Operand: arch.Operand{Kind: arch.SIB, Base: reg("rdi", offRDI), Index: reg("rdi", offRDI), Scale: 1, Symbol: "g_table"}}},
 		{"-4@8+arr(%rax)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rax", offRAX), Symbol: "arr", Offset: 8}}},
+		// An index without a base register (gcc -O2 -fno-pie's global
+		// arrays): usdtspec's Index kind.
+		{"-4@g_arr(,%rax,4)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Index, Index: reg("rax", offRAX), Scale: 4, Symbol: "g_arr"}}},
+		{"8@16(,%rdi,8)", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Index, Index: reg("rdi", offRDI), Scale: 8, Offset: 16}}},
+		{"1@(,%rcx)", arch.Arg{Size: 1, Operand: arch.Operand{Kind: arch.Index, Index: reg("rcx", offRCX), Scale: 1}}},
+		{"-8@g_i64+16(,%rdi,8)", arch.Arg{Size: 8, Signed: true, Operand: arch.Operand{Kind: arch.Index, Index: reg("rdi", offRDI), Scale: 8, Offset: 16, Symbol: "g_i64"}}},
+		// Thread-locals, relative to the %fs base: usdtspec's TLS kind.
+		{"-4@%fs:t_int@tpoff", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.TLS, Symbol: "t_int", SymbolRef: arch.SymbolTPOff}}},
+		{"8@%fs:16", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.TLS, Offset: 16}}},
+		{"8@%fs:-8", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.TLS, Offset: -8}}},
+		{"-4@%fs:8(%rax)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.TLS, Base: reg("rax", offRAX), Offset: 8}}},
+		{"-4@%fs:8(%rax,%rdx,4)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.TLS, Base: reg("rax", offRAX), Index: reg("rdx", offRDX), Scale: 4, Offset: 8}}},
+		{"-4@%fs:t_arr@tpoff(,%rdi,4)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.TLS, Index: reg("rdi", offRDI), Scale: 4, Symbol: "t_arr", SymbolRef: arch.SymbolTPOff}}},
+		// @tpoff outside a segment override: the offset itself, added
+		// to a register that holds the thread pointer.
+		{"-4@t_int@tpoff(%rax)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("rax", offRAX), Symbol: "t_int", SymbolRef: arch.SymbolTPOff}}},
 	})
 }
 
@@ -95,9 +111,16 @@ func TestParseArgErrors(t *testing.T) {
 		{"8@(%rip)", arch.ErrUnsupported},
 		{"8@sym(%rip,%rax,2)", arch.ErrUnsupported},
 		{"8@8(%rip)", arch.ErrUnsupported},
-		{"8@(,%rax,8)", arch.ErrUnsupported},
+		{"8@(,%rip,8)", arch.ErrSyntax},
 		{"-1@(%ah)", arch.ErrSyntax},
-		{"8@%fs:16", arch.ErrUnsupported},
+		{"8@%gs:16", arch.ErrUnsupported},
+		{"8@%ds:16", arch.ErrUnsupported},
+		{"8@%fs:", arch.ErrSyntax},
+		{"8@%xs:16", arch.ErrSyntax},
+		{"8@%fs:sym(%rip)", arch.ErrSyntax},
+		{"8@%fs:sym", arch.ErrUnsupported},
+		{"8@%fs:sym@GOTPCREL", arch.ErrUnsupported},
+		{"8@%fs:sym@GOTOFF", arch.ErrSymbolic},
 		{"8f@%xmm0", arch.ErrFloatRegister},
 		{"8@%xmm15", arch.ErrFloatRegister},
 		{"16f@%st", arch.ErrFloatRegister},

@@ -33,6 +33,9 @@ func TestParseArg(t *testing.T) {
 		{"-4@-32(%ebp,%edx,4)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.SIB, Base: reg("ebp", offEBP), Index: reg("edx", offEDX), Scale: 4, Offset: -32}}},
 		{"-4@gi@GOTOFF(%eax)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Deref, Base: reg("eax", offEAX), Symbol: "gi", SymbolRef: arch.SymbolGOTOffset}}},
 		{"-2@garr@GOTOFF(%eax,%ecx,2)", arch.Arg{Size: 2, Signed: true, Operand: arch.Operand{Kind: arch.SIB, Base: reg("eax", offEAX), Index: reg("ecx", offECX), Scale: 2, Symbol: "garr", SymbolRef: arch.SymbolGOTOffset}}},
+		// gcc -O2 -fno-pie's global arrays: an index without a base.
+		{"-4@g_i32(,%eax,4)", arch.Arg{Size: 4, Signed: true, Operand: arch.Operand{Kind: arch.Index, Index: reg("eax", offEAX), Scale: 4, Symbol: "g_i32"}}},
+		{"-8@g_i64+16(,%eax,8)", arch.Arg{Size: 8, Signed: true, Operand: arch.Operand{Kind: arch.Index, Index: reg("eax", offEAX), Scale: 8, Offset: 16, Symbol: "g_i64"}}},
 		{"4@8+x@GOTOFF(%ebx)", arch.Arg{Size: 4, Operand: arch.Operand{Kind: arch.Deref, Base: reg("ebx", offEBX), Offset: 8, Symbol: "x", SymbolRef: arch.SymbolGOTOffset}}},
 		{"-1@%ah", arch.Arg{Size: 1, Signed: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("ah", offEAX+1)}}},
 	})
@@ -48,7 +51,10 @@ func TestParseArgErrors(t *testing.T) {
 		{"1@%sil", arch.ErrUnknownRegister},
 		{"8@x@GOTPCREL(%eip)", arch.ErrSymbolic},
 		{"8f@%xmm0", arch.ErrFloatRegister},
+		// The %gs base is a GDT entry the BPF side does not read; %fs
+		// is x86-64's thread segment, not i386's.
 		{"-4@%gs:x@ntpoff", arch.ErrUnsupported},
+		{"-4@%fs:x@tpoff", arch.ErrUnsupported},
 	})
 }
 

@@ -404,6 +404,30 @@ func checkInvariants(t testing.TB, table arch.RegTable, op string, o arch.Operan
 		default:
 			fail("scale %d", o.Scale)
 		}
+	case arch.Index, arch.TLS:
+		// Index: an index and no base; TLS: either, both or neither
+		// (relative to the thread pointer).
+		if o.Value != 0 {
+			fail("memory operand with a value")
+		}
+		if o.Kind == arch.Index && o.Base != (arch.Register{}) {
+			fail("index with a base register")
+		}
+		if o.Base != (arch.Register{}) {
+			inTable("base", o.Base)
+		}
+		if o.Index == (arch.Register{}) {
+			if o.Kind == arch.Index || o.Scale != 0 {
+				fail("%v without an index register", o.Kind)
+			}
+			break
+		}
+		inTable("index", o.Index)
+		switch o.Scale {
+		case 1, 2, 4, 8:
+		default:
+			fail("scale %d", o.Scale)
+		}
 	default:
 		fail("invalid kind %v", o.Kind)
 	}

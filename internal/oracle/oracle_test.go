@@ -287,6 +287,19 @@ func compareSites(t *testing.T, where string, f *compiler.File, layout compiler.
 			t.Errorf("%s at %#x: %q: specs differ\nlibbpf:   %s\nusdtspec: %s", where, p.PC, p.Args, hex.EncodeToString(theirs), hex.EncodeToString(mine))
 			continue
 		}
+		// What libbpf accepts needs no extension: the extended layout
+		// (the usdt package's default) must give libbpf's bytes too.
+		if layout == compiler.LayoutV17 {
+			ext, err := compiler.Encode(compiler.LayoutUsdtspec, f.ByteOrder, p.Arguments, 0)
+			if err != nil || !bytes.Equal(ext, theirs) {
+				t.Errorf("%s at %#x: %q: %s spec differs from libbpf's (%v)\nlibbpf:   %s\nusdtspec: %s", where, p.PC, p.Args,
+					compiler.LayoutUsdtspec.Name, err, hex.EncodeToString(theirs), hex.EncodeToString(ext))
+				continue
+			}
+			if l := compiler.LayoutUsdtspec.For(p.Arguments); l != compiler.LayoutV17 {
+				t.Errorf("%s at %#x: %q: libbpf accepts it, usdtspec says it needs %s", where, p.PC, p.Args, l.Name)
+			}
+		}
 		identical++
 	}
 	return n, identical

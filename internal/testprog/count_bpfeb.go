@@ -40,14 +40,15 @@ type countLastHit struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	countMapBpfUsdtIpToSpecId = "__bpf_usdt_ip_to_spec_id"
-	countMapBpfUsdtSpecs      = "__bpf_usdt_specs"
-	countMapCounts            = "counts"
-	countMapLast              = "last"
-	countProgCount            = "count"
-	countVarUsdtspecCtxSize   = "__usdtspec_ctx_size"
-	countVarUsdtspecHasCookie = "__usdtspec_has_cookie"
-	countVarUsdtspecIpOffset  = "__usdtspec_ip_offset"
+	countMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
+	countMapBpfUsdtSpecs       = "__bpf_usdt_specs"
+	countMapCounts             = "counts"
+	countMapLast               = "last"
+	countProgCount             = "count"
+	countVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
+	countVarUsdtspecExtensions = "__usdtspec_extensions"
+	countVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
+	countVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
 )
 
 // loadCount returns the embedded CollectionSpec for count.
@@ -109,9 +110,10 @@ type countMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type countVariableSpecs struct {
-	UsdtspecCtxSize   *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecHasCookie *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset  *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
 }
 
 // countObjects contains all objects after they have been loaded into the kernel.
@@ -153,9 +155,10 @@ func (m *countMaps) Close() error {
 //
 // It can be passed to loadCountObjects or ebpf.CollectionSpec.LoadAndAssign.
 type countVariables struct {
-	UsdtspecCtxSize   *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecHasCookie *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset  *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
 }
 
 // countPrograms contains all programs after they have been loaded into the kernel.
