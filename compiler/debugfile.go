@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -26,7 +29,10 @@ type Options struct {
 	// file's own directory, then bare). A debug file counts only when its
 	// build-id (or the debuglink's CRC32) matches: symbols of another
 	// build would be a guess. nil means [DefaultDebugDirs]; an empty,
-	// non-nil slice means none.
+	// non-nil slice means none. A candidate that is not a regular file,
+	// is writable by group or others, or belongs to someone else is
+	// skipped unread, and said in [File].DebugFileErrors (see
+	// openDebugCandidate).
 	DebugDirs []string
 }
 
@@ -73,7 +79,8 @@ func debugLink(ef *elf.File) (string, uint32, bool) {
 	if sec == nil {
 		return "", 0, false
 	}
-	data, err := sec.Data()
+	// A file name and a CRC32: a section beyond PATH_MAX is not one.
+	data, err := readSection(sec, 4096+8)
 	if err != nil {
 		return "", 0, false
 	}
@@ -92,30 +99,97 @@ func debugLink(ef *elf.File) (string, uint32, bool) {
 	return name, ef.ByteOrder.Uint32(data[crcAt:]), true
 }
 
+// ErrDebugFileRejected is wrapped by the errors of [File].DebugFileErrors:
+// a candidate separate debug file that exists but was not used.
+var ErrDebugFileRejected = errors.New("debug file not used")
+
+// MaxDebugFileSize bounds a candidate debug file, which is read whole
+// for the CRC32 of a .gnu_debuglink: 8 GiB, above the largest debug
+// files distributions ship (a browser's, 2 to 4 GB) and a few seconds
+// of CRC32, where a sparse file of a terabyte would take an hour.
+const MaxDebugFileSize = 8 << 30
+
+// debugFile is an open separate debug file.
+type debugFile struct {
+	*elf.File
+	f *os.File
+}
+
+func (d *debugFile) Close() error {
+	d.File.Close()
+	return d.f.Close()
+}
+
 // openDebugFile finds and opens the separate debug file of ef (at path,
-// "" when unknown) in dirs, or returns nil. The debug file must be of
-// the same machine and class, and carry the same build-id, or match the
-// debuglink's CRC32.
-func openDebugFile(ef *elf.File, path string, dirs []string) (*elf.File, string) {
+// "" when unknown; self its FileInfo, nil when unknown) in dirs, or
+// returns nil. The debug file must be of the same machine and class, and
+// carry the same build-id, or match the debuglink's CRC32. The
+// candidates that exist but were not used come back in rejected, each
+// saying why.
+func openDebugFile(ef *elf.File, path string, self os.FileInfo, dirs []string) (dbg *debugFile, dbgPath string, rejected []error) {
 	id := buildID(ef)
 	same := func(d *elf.File) bool { return d.Machine == ef.Machine && d.Class == ef.Class }
+	reject := func(p, format string, a ...any) {
+		rejected = append(rejected, fmt.Errorf("%s: %w: %s", p, ErrDebugFileRejected, fmt.Sprintf(format, a...)))
+	}
+	// try opens a candidate and checks it; crc, when non-nil, is the
+	// debuglink's CRC32 the whole file must have.
+	try := func(p string, crc *uint32) *debugFile {
+		f, fi, err := openDebugCandidate(p, self)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				rejected = append(rejected, err)
+			}
+			return nil
+		}
+		if self != nil && os.SameFile(fi, self) {
+			f.Close()
+			return nil // the stripped file itself, found through its own folder
+		}
+		if crc != nil {
+			h := crc32.NewIEEE()
+			// CopyN: a file growing while it is read is read to the
+			// size checked, no further.
+			if _, err := io.CopyN(h, f, fi.Size()); err != nil {
+				f.Close()
+				reject(p, "reading it for its CRC32: %v", err)
+				return nil
+			}
+			if sum := h.Sum32(); sum != *crc {
+				f.Close()
+				reject(p, "CRC32 %08x, the .gnu_debuglink says %08x (another build)", sum, *crc)
+				return nil
+			}
+		}
+		d, err := elf.NewFile(f)
+		switch {
+		case err != nil:
+			reject(p, "not a readable ELF file: %v", err)
+		case !same(d):
+			reject(p, "%v %v, the file is %v %v", d.Machine, d.Class, ef.Machine, ef.Class)
+		case crc == nil && !bytes.Equal(buildID(d), id), crc != nil && len(id) > 0 && !bytes.Equal(buildID(d), id):
+			reject(p, "build-id %x, the file's is %x", buildID(d), id)
+		default:
+			return &debugFile{d, f}
+		}
+		if d != nil {
+			d.Close()
+		}
+		f.Close()
+		return nil
+	}
 	if len(id) >= 2 {
 		hexID := hex.EncodeToString(id)
 		for _, dir := range dirs {
 			p := filepath.Join(dir, ".build-id", hexID[:2], hexID[2:]+".debug")
-			d, err := elf.Open(p)
-			if err != nil {
-				continue
+			if d := try(p, nil); d != nil {
+				return d, p, rejected
 			}
-			if same(d) && bytes.Equal(buildID(d), id) {
-				return d, p
-			}
-			d.Close()
 		}
 	}
 	name, crc, ok := debugLink(ef)
 	if !ok {
-		return nil, ""
+		return nil, "", rejected
 	}
 	var candidates []string
 	if path != "" {
@@ -132,41 +206,83 @@ func openDebugFile(ef *elf.File, path string, dirs []string) (*elf.File, string)
 		candidates = append(candidates, filepath.Join(d, name))
 	}
 	for _, p := range candidates {
-		if path != "" && sameFile(p, path) {
-			continue // the stripped file itself, found through its own folder
+		if d := try(p, &crc); d != nil {
+			return d, p, rejected
 		}
-		if sum, ok := fileCRC32(p); !ok || sum != crc {
-			continue
-		}
-		d, err := elf.Open(p)
-		if err != nil {
-			continue
-		}
-		if same(d) && (len(id) == 0 || bytes.Equal(buildID(d), id)) {
-			return d, p
-		}
-		d.Close()
 	}
-	return nil, ""
+	return nil, "", rejected
 }
 
-// fileCRC32 is the CRC32 (IEEE) of a file's bytes, read as a stream: a
-// debug file can be hundreds of megabytes.
-func fileCRC32(path string) (uint32, bool) {
-	f, err := os.Open(path)
+// openDebugCandidate opens a candidate debug file if it may be read.
+//
+// gdb follows symlinks to debug files, and trusts whatever file has the
+// right CRC32 or build-id: it checks neither the kind of file nor who
+// may write it. A symlink named by an untrusted binary's .gnu_debuglink,
+// next to that binary, could then make a root tracer read /dev/zero
+// forever, block on a FIFO, or read a file only root may read. Symlinks
+// are still followed here (Fedora's .build-id entries are symlinks into
+// /usr/lib/debug), but the file they lead to, checked on the open
+// descriptor so that it cannot be swapped after the check, must be:
+//   - a regular file of at most MaxDebugFileSize bytes;
+//   - owned by root, by the binary's owner or by the user running
+//     usdtspec, and writable by neither group nor others, so that no
+//     one else can change the symbols it gives;
+//   - readable by the binary's owner when that owner is not root: a
+//     root tracer reads nothing for a user's binary that the user could
+//     not read.
+func openDebugCandidate(p string, self os.FileInfo) (*os.File, os.FileInfo, error) {
+	f, fi, err := openNonblocking(p)
 	if err != nil {
-		return 0, false
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, first
+		}
+		return nil, nil, fmt.Errorf("%s: %w: %w", p, ErrDebugFileRejected, err)
 	}
-	defer f.Close()
-	h := crc32.NewIEEE()
-	if _, err := io.Copy(h, f); err != nil {
-		return 0, false
+	why := ""
+	if !fi.Mode().IsRegular() {
+		why = "not a regular file (" + fileKind(fi.Mode()) + ")"
+	} else if why = debugFilePolicy(fi, self); why == "" {
+		if err := clearNonblock(f); err != nil {
+			why = "clearing O_NONBLOCK: " + err.Error()
+		}
 	}
-	return h.Sum32(), true
+	if why != "" {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w: %s", p, ErrDebugFileRejected, why)
+	}
+	return f, fi, nil
 }
 
-func sameFile(a, b string) bool {
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb)
+// debugFilePolicy says why a debug file must not be read, or "".
+func debugFilePolicy(fi, self os.FileInfo) string {
+	if fi.Size() > MaxDebugFileSize {
+		return fmt.Sprintf("%d bytes, more than %d GiB (compiler.MaxDebugFileSize)", fi.Size(), MaxDebugFileSize>>30)
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o022 != 0 {
+		return fmt.Sprintf("mode %v: writable by group or others", perm)
+	}
+	uid, ok := fileOwner(fi)
+	if !ok {
+		return "" // no owners to check (not Unix)
+	}
+	euid := uint32(os.Geteuid())
+	binOwner, known := uint32(0), false
+	if self != nil {
+		binOwner, known = fileOwner(self)
+	}
+	if uid != 0 && uid != euid && (!known || uid != binOwner) {
+		if known {
+			return fmt.Sprintf("owned by uid %d: neither root, nor the binary's owner (uid %d), nor this user (uid %d)", uid, binOwner, euid)
+		}
+		return fmt.Sprintf("owned by uid %d: neither root nor this user (uid %d)", uid, euid)
+	}
+	if known && binOwner != 0 && uid != binOwner && perm&0o004 == 0 {
+		return fmt.Sprintf("owned by uid %d, mode %v: the binary's owner (uid %d) could not read it", uid, perm, binOwner)
+	}
+	return ""
 }

@@ -15,4 +15,13 @@
 // why. [Encode] turns a call site's arguments into the bytes of libbpf's
 // struct __bpf_usdt_spec, in either of libbpf's two layouts and in the
 // target's byte order.
+//
+// Files are untrusted input. Only regular files are opened (a FIFO or a
+// device fails at once with [ErrNotRegular]); what one file may make the
+// package read and hold is bounded ([MaxNoteSectionSize], also for a
+// compressed section once inflated, [MaxCallSites], [MaxNoteString],
+// [MaxNoteArgs], [MaxDebugFileSize]), each failing with [ErrLimit]; and
+// a separate debug file is read only when it is a regular file that no
+// one but root or the file's owner may write. docs/dump.md explains each
+// bound.
 package compiler

@@ -22,6 +22,10 @@ var (
 	ErrNoSegment = errors.New("address in no suitable PT_LOAD segment")
 	// ErrSiteUnreadable: the bytes at a call site are not in the file.
 	ErrSiteUnreadable = errors.New("call site bytes not readable")
+	// ErrNotRegular: the path names a FIFO, device, directory or socket,
+	// not a regular file; it is not read (a FIFO or /dev/zero would
+	// never end).
+	ErrNotRegular = errors.New("not a regular file")
 )
 
 // File is the probes of one ELF file.
@@ -40,6 +44,11 @@ type File struct {
 	// the operands' symbols, for a stripped file (see [Options]); ""
 	// when none was needed or found.
 	DebugFile string
+	// DebugFileErrors are the candidate debug files that were found but
+	// not used, each naming the file and why (wrapping
+	// [ErrDebugFileRejected]): a FIFO or device, a file writable by
+	// others, another build's. Empty when no debug file was looked for.
+	DebugFileErrors []error
 }
 
 // CallSite is one call site.
@@ -93,14 +102,16 @@ func (e *ArgError) Unwrap() error { return e.Err }
 // Open reads the probes of the ELF file at path, with default [Options].
 func Open(path string) (*File, error) { return OpenWithOptions(path, nil) }
 
-// OpenWithOptions reads the probes of the ELF file at path.
+// OpenWithOptions reads the probes of the ELF file at path, which must
+// be a regular file (or a symlink to one): anything else fails with
+// [ErrNotRegular] without blocking.
 func OpenWithOptions(path string, opts *Options) (*File, error) {
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	file, err := read(f, path, opts)
+	file, err := read(f, path, fi, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -108,17 +119,73 @@ func OpenWithOptions(path string, opts *Options) (*File, error) {
 	return file, nil
 }
 
+// openRegular opens path for reading if it is a regular file. It opens
+// first, non-blocking, and asks the open file what it is: a stat before
+// the open could be answered by another file than the one opened (the
+// path replaced in between), and a blocking open of a FIFO waits for a
+// writer before anything could be checked.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, fi, err := openNonblocking(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
+	} else if cerr := clearNonblock(f); cerr != nil {
+		err = fmt.Errorf("%s: clearing O_NONBLOCK: %w", path, cerr)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// openNonblocking opens path read-only without waiting for a FIFO's
+// writer, and fstats what it opened. The file stays non-blocking.
+func openNonblocking(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, fi, nil
+}
+
+// fileKind names what a non-regular file is, for error messages.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "file type " + m.Type().String()
+}
+
 // Read reads the probes of an ELF file, with default [Options]. The
 // error is non-nil only when r is not a readable ELF file (wrapping
 // [ErrNotELF]); problems with single notes, call sites or arguments are
 // recorded in the File.
-func Read(r io.ReaderAt) (*File, error) { return read(r, "", nil) }
+func Read(r io.ReaderAt) (*File, error) { return read(r, "", nil, nil) }
 
 // ReadWithOptions is [Read] with options. Without a path, a
 // .gnu_debuglink is looked for only in opts.DebugDirs.
-func ReadWithOptions(r io.ReaderAt, opts *Options) (*File, error) { return read(r, "", opts) }
+func ReadWithOptions(r io.ReaderAt, opts *Options) (*File, error) { return read(r, "", nil, opts) }
 
-func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
+// read reads the probes of r; path and fi describe the file when it has
+// one (fi is nil otherwise), for its separate debug file.
+func read(r io.ReaderAt, path string, fi os.FileInfo, opts *Options) (*File, error) {
 	ef, err := elf.NewFile(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
@@ -135,9 +202,13 @@ func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
 	if sec == nil || sec.Type != elf.SHT_NOTE {
 		return f, nil
 	}
-	data, err := sec.Data()
+	if sec.Size > MaxNoteSectionSize {
+		return nil, fmt.Errorf("%w: .note.stapsdt holds %d bytes%s, more than the %d MiB a note section may (compiler.MaxNoteSectionSize)",
+			ErrLimit, sec.Size, compressedNote(sec), MaxNoteSectionSize>>20)
+	}
+	data, err := readSection(sec, MaxNoteSectionSize)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading .note.stapsdt: %v", ErrNotELF, err)
+		return nil, fmt.Errorf("%w: reading .note.stapsdt: %w", ErrNotELF, err)
 	}
 	var baseAddr uint64
 	haveBase := false
@@ -150,9 +221,22 @@ func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
 	// per function): each distinct string is compiled once and its
 	// arguments shared, read-only, by every call site that has it.
 	compiled := map[string][]Argument{}
-	syms := &symbols{ef: ef, path: path, dirs: opts.debugDirs()}
-	f.CallSites = make([]CallSite, 0, countNotes(data, ef.ByteOrder, int(sec.Addralign)))
-	f.NoteErrors = parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), func(n rawNote) bool {
+	syms := &symbols{ef: ef, path: path, self: fi, dirs: opts.debugDirs()}
+	// Headers of other notes count too, so the count is only a hint: at
+	// most MaxCallSites, whatever the section claims.
+	f.CallSites = make([]CallSite, 0, min(countNotes(data, ef.ByteOrder, int(sec.Addralign)), maxCallSites))
+	// budget is what is left of maxArgumentRecords: every argument
+	// compiled, and every per-call-site copy made to resolve a symbol,
+	// takes one. Real files share a few argument strings among all
+	// their call sites; a crafted one could make every note distinct.
+	budget := maxArgumentRecords
+	var errs noteErrors
+	parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), &errs, func(n rawNote) bool {
+		if len(f.CallSites) == maxCallSites {
+			errs.add(&NoteError{Index: n.Index, Offset: n.Offset, Err: ErrLimit,
+				Reason: fmt.Sprintf("more than %d call sites (compiler.MaxCallSites); this note and the ones after it are not read", maxCallSites)})
+			return false
+		}
 		p := CallSite{
 			NoteIndex: n.Index,
 			Provider:  n.Provider,
@@ -181,13 +265,33 @@ func read(r io.ReaderAt, path string, opts *Options) (*File, error) {
 		}
 		args, ok := compiled[n.Args]
 		if !ok {
-			args = f.compile(n.Args)
+			ops := arch.Split(n.Args)
+			if len(ops) > MaxNoteArgs {
+				errs.add(&NoteError{Index: n.Index, Offset: n.Offset, Err: ErrLimit,
+					Reason: fmt.Sprintf("%d arguments, more than %d (compiler.MaxNoteArgs; sys/sdt.h writes at most 12)", len(ops), MaxNoteArgs)})
+				return true
+			}
+			if budget < len(ops) {
+				errs.add(budgetError(n))
+				return true
+			}
+			args = f.compile(ops)
 			compiled[n.Args] = args
+			budget -= len(args)
+		}
+		if symbolic(args) {
+			if budget < len(args) {
+				errs.add(budgetError(n))
+				return true
+			}
+			budget -= len(args)
 		}
 		p.Arguments = f.resolveSymbols(args, p.PC, syms)
 		f.CallSites = append(f.CallSites, p)
 		return true
 	})
+	f.NoteErrors = errs.list()
+	f.DebugFileErrors = syms.rejected
 	f.DebugFile = syms.debugPath
 	return f, nil
 }
@@ -320,6 +424,51 @@ func (f *File) locate(p *CallSite, segs []segment) error {
 	return errors.Join(errs...)
 }
 
+// symbolic reports whether any argument names a symbol: those are
+// resolved into a copy per call site.
+func symbolic(args []Argument) bool {
+	for i := range args {
+		if args[i].Err == nil && args[i].Symbol != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func budgetError(n rawNote) *NoteError {
+	return &NoteError{Index: n.Index, Offset: n.Offset, Err: ErrLimit,
+		Reason: fmt.Sprintf("more than %d arguments compiled in this file (distinct argument strings, and symbolic arguments per call site); not compiled", maxArgumentRecords)}
+}
+
+// compressedNote says that a section is compressed, for error messages.
+func compressedNote(sec *elf.Section) string {
+	if sec.Flags&elf.SHF_COMPRESSED != 0 {
+		return " once inflated (SHF_COMPRESSED)"
+	}
+	return ""
+}
+
+// readSection reads a section's contents, inflated when it is
+// compressed, failing rather than returning more than limit bytes: a
+// compressed section's header may claim any size, and zlib inflates
+// 1 MB to 1 GB.
+func readSection(sec *elf.Section, limit uint64) ([]byte, error) {
+	if sec.Size > limit {
+		return nil, fmt.Errorf("%w: section %s holds %d bytes%s, more than %d", ErrLimit, sec.Name, sec.Size, compressedNote(sec), limit)
+	}
+	if sec.Type == elf.SHT_NOBITS {
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(sec.Open(), int64(sec.Size)+1))
+	if err != nil {
+		return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+	}
+	if uint64(len(data)) != sec.Size {
+		return nil, fmt.Errorf("section %s: %d bytes read, its header says %d", sec.Name, len(data), sec.Size)
+	}
+	return data, nil
+}
+
 // resolveSymbols returns args with their symbols resolved for the call
 // site at pc: a copy when any argument is symbolic (PC-relative ones
 // differ per call site), args itself otherwise.
@@ -346,10 +495,10 @@ func (f *File) resolveSymbols(args []Argument, pc uint64, syms *symbols) []Argum
 	return out
 }
 
-// compile parses every argument of a call site with the file's grammar.
+// compile parses every argument of a call site (arch.Split's operands)
+// with the file's grammar.
 // Each argument fails or succeeds on its own.
-func (f *File) compile(args string) []Argument {
-	ops := arch.Split(args)
+func (f *File) compile(ops []string) []Argument {
 	if len(ops) == 0 {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/usdtspec/usdtspec/internal/elfbuild"
+	"github.com/usdtspec/usdtspec/internal/malformed"
 )
 
 // FuzzParseNotes feeds arbitrary section contents to the note walker: it
@@ -24,7 +25,7 @@ func FuzzParseNotes(f *testing.F) {
 		if bigEndian {
 			order = be
 		}
-		parseNotes(data, order, class, 4, func(n rawNote) bool {
+		parseNotes(data, order, class, 4, &noteErrors{}, func(n rawNote) bool {
 			if n.Offset < 0 || n.Offset >= int64(len(data)) || n.Name == "" {
 				t.Fatalf("bad note %+v", n)
 			}
@@ -41,6 +42,11 @@ func FuzzRead(f *testing.F) {
 			TextAddr: 0x401000, TextSize: 0x100, DataAddr: 0x404000, DataSize: 0x10, StapsdtBase: &base,
 			Notes: elfbuild.AppendNote(nil, elf.ELFCLASS64, binary.LittleEndian, elfbuild.Note{PC: 0x401010, Base: base, Semaphore: 0x404002, Provider: "p", Name: "n", Arguments: "-4@%edi 8@[sp, 8] -4@0(%r2,%r4) -4@g(%rip)"})}
 		f.Add(fb.Bytes())
+	}
+	// A compressed note section, and notes full of control characters:
+	// the fuzzer's mutations of a zlib stream reach the inflation bound.
+	for _, c := range malformed.Bases() {
+		f.Add(c.Data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// No debug folders: the file's own build-id and debuglink are

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/usdtspec/usdtspec/arch"
@@ -30,8 +31,11 @@ var (
 // on first use.
 type symbols struct {
 	ef   *elf.File
-	path string   // the file's path, for its .gnu_debuglink; "" when unknown
-	dirs []string // where separate debug files are looked for
+	path string      // the file's path, for its .gnu_debuglink; "" when unknown
+	self os.FileInfo // the file's, to tell its debug file from itself; nil when unknown
+	dirs []string    // where separate debug files are looked for
+	// rejected are the debug files found but not used, and why.
+	rejected []error
 
 	tablesRead bool
 	symtab     []elf.Symbol   // .symtab, or the separate debug file's
@@ -56,18 +60,55 @@ func (s *symbols) tables() {
 	}
 	s.tablesRead = true
 	s.dynsym, _ = s.ef.DynamicSymbols()
-	if st, err := s.ef.Symbols(); err == nil {
-		s.symtab, s.symtabSecs = st, s.ef.Sections
-		return
+	if symtabReadable(s.ef) {
+		if st, err := s.ef.Symbols(); err == nil {
+			s.symtab, s.symtabSecs = st, s.ef.Sections
+			return
+		}
 	}
-	dbg, path := openDebugFile(s.ef, s.path, s.dirs)
+	dbg, path, rejected := openDebugFile(s.ef, s.path, s.self, s.dirs)
+	s.rejected = rejected
 	if dbg == nil {
 		return
 	}
 	defer dbg.Close()
+	if !symtabReadable(dbg.File) {
+		s.rejected = append(s.rejected, fmt.Errorf("%s: %w: its symbol table is compressed beyond %dx (a crafted file)", path, ErrDebugFileRejected, maxSymtabInflate))
+		return
+	}
 	if st, err := dbg.Symbols(); err == nil {
 		s.symtab, s.symtabSecs, s.debugPath = st, dbg.Sections, path
 	}
+}
+
+// maxSymtabInflate bounds how much a compressed symbol or string table
+// may inflate. No linker or objcopy compresses them (only .debug_*
+// sections), so this only meets crafted files, where 1 MB of zlib
+// would otherwise become 1 GB of symbols; 16x is beyond what symbol
+// tables compress to.
+const maxSymtabInflate = 16
+
+// symtabReadable reports whether ef's .symtab and its string table may be
+// read whole: uncompressed (read no further than the file's end), or
+// compressed within maxSymtabInflate.
+func symtabReadable(ef *elf.File) bool {
+	sec := ef.SectionByType(elf.SHT_SYMTAB)
+	if sec == nil {
+		return true // Symbols says there is none
+	}
+	secs := []*elf.Section{sec}
+	if int(sec.Link) < len(ef.Sections) {
+		secs = append(secs, ef.Sections[sec.Link])
+	}
+	for _, s := range secs {
+		if strings.HasPrefix(s.Name, ".zdebug") {
+			return false // its size is known only while it is read
+		}
+		if s.Flags&elf.SHF_COMPRESSED != 0 && s.Size/maxSymtabInflate > s.FileSize {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *symbols) load() {
@@ -182,11 +223,17 @@ func (s *symbols) noDebugFile() string {
 	if looked == nil {
 		return "no build-id or .gnu_debuglink to find a debug file by"
 	}
+	for _, err := range s.rejected {
+		looked = append(looked, err.Error()) // "PATH: debug file not used: why"
+	}
 	return strings.Join(looked, ", and ")
 }
 
 // resolve makes a symbolic operand concrete for the call site at pc.
 func (s *symbols) resolve(a *arch.Arg, pc uint64, fileType elf.Type) (uint64, error) {
+	if a.SymbolRef == arch.SymbolTPOff {
+		return s.resolveTPOff(a) // tls.go: an offset, whatever the file type
+	}
 	s.load()
 	var addr uint64
 	switch a.SymbolRef {

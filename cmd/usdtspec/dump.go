@@ -35,26 +35,34 @@ dumped), 2 for usage errors.
 
 JSON (--json): {"files": [FILE...]}, one object per file read:
   path, machine, class (32 or 64), byte_order (little, big),
-  type (EXEC, DYN, ...), spec_layout, debug_file (when symbols came from
-  one), note_errors [string...], call_sites [CALL SITE...]
+  type (EXEC, DYN, ...), spec_layout (the layout the file's specs need:
+  v1.7+usdtspec only when one needs the extension), debug_file (when symbols came from
+  one), debug_file_errors [string...] (debug files found but not used, and
+  why; only when there are some), note_errors [string...],
+  call_sites [CALL SITE...]
 CALL SITE: provider, name, note_index, pc, file_offset, base, semaphore,
   semaphore_offset, insn, insn_bytes (hex), nop_combo, insn_error,
   args (the note's argument string), arguments [ARGUMENT...],
   spec (hex; empty when the call site cannot be encoded), error
-ARGUMENT: operand, size, signed, float, kind (const, reg, deref, sib),
+ARGUMENT: operand, size, signed, float, kind (const, reg, deref, sib,
+  and usdtspec's index, tls),
   reg, reg_offset, index_reg, index_reg_offset, scale, offset, value,
   symbol, symbol_address (for symbolic operands), error
 A semaphore of 0 means none; an error of "" means none.`
 
 func dump(args []string, stdout, stderr io.Writer) int {
 	var opts dumpOptions
-	layoutName := compiler.LayoutV17.Name
+	layoutName := compiler.LayoutUsdtspec.Name
+	strict := false
 	fs := newFlags("dump", "[flags] FILE...", dumpHelp, []flagDef{
 		{name: "json", usage: "print one JSON document (keys below) instead of the table", value: &boolFlag{p: &opts.json}},
 		{name: "probe", usage: "only the call sites of probe `PROVIDER:NAME`; each part may be a " +
 			"path.Match glob (*, ?, [a-z]). Repeatable: a call site of any of the probes is listed", value: &listFlag{p: &opts.probes}},
-		{name: "spec-layout", usage: "the libbpf spec `LAYOUT` the specs are encoded in: v1.7 (libbpf 1.7 on; the default) " +
-			"or v1.6 (libbpf 0.8 to 1.6; no SIB operands)", value: &stringFlag{p: &layoutName}},
+		{name: "spec-layout", usage: "the libbpf spec `LAYOUT` the specs are encoded in: v1.7 (libbpf 1.7 on) " +
+			"or v1.6 (libbpf 0.8 to 1.6; no SIB operands), or v1.7+usdtspec (the default: v1.7 with usdtspec's " +
+			"extensions, for this module's usdt.bpf.h; each spec line names the layout it needs)", value: &stringFlag{p: &layoutName}},
+		{name: "strict", usage: "libbpf's all-or-nothing: no spec for a call site with an argument that does not compile " +
+			"(v1.7+usdtspec becomes v1.7)", value: &boolFlag{p: &strict}},
 		{name: "debug-dir", usage: "look for the separate debug files of stripped files in `DIR`, " +
 			"by build-id (DIR/.build-id/NN/....debug) or by .gnu_debuglink name with its CRC32, " +
 			"for the symbols of symbolic operands. Repeatable; default /usr/lib/debug", value: &listFlag{p: &opts.read.DebugDirs}},
@@ -68,7 +76,10 @@ func dump(args []string, stdout, stderr io.Writer) int {
 	}
 	var ok bool
 	if opts.layout, ok = compiler.LayoutByName(layoutName); !ok {
-		return fs.usageError(stderr, "unknown --spec-layout %q (want v1.7 or v1.6)", layoutName)
+		return fs.usageError(stderr, "unknown --spec-layout %q (want v1.7+usdtspec, v1.7 or v1.6)", layoutName)
+	}
+	if strict {
+		opts.layout = opts.layout.Strict()
 	}
 	for _, p := range opts.probes {
 		if err := compiler.CheckProbePattern(p); err != nil {
@@ -77,22 +88,35 @@ func dump(args []string, stdout, stderr io.Writer) int {
 	}
 
 	w := bufio.NewWriterSize(stdout, 1<<16)
-	defer w.Flush()
+	// flush writes out what the files so far printed, so that it comes
+	// before whatever a later file says on stderr; false when stdout
+	// failed (a full disk, a closed pipe), said on stderr: a dump cut
+	// short must not exit 0.
+	flush := func() bool {
+		if err := w.Flush(); err != nil {
+			fmt.Fprintf(stderr, "usdtspec: write error: %v\n", err)
+			return false
+		}
+		return true
+	}
 	doc := jsonDoc{Files: []jsonFile{}}
 	for _, name := range files {
 		f, err := compiler.OpenWithOptions(name, &opts.read)
 		if err != nil {
-			fmt.Fprintf(stderr, "usdtspec: %v\n", err)
+			fmt.Fprintf(stderr, "usdtspec: %s\n", printable(err.Error()))
 			status = exitFailure
 			continue
 		}
 		for _, ne := range f.NoteErrors {
-			fmt.Fprintf(stderr, "usdtspec: %s: %v\n", name, ne)
+			fmt.Fprintf(stderr, "usdtspec: %s: %s\n", printable(name), printable(ne.Error()))
 		}
 		if opts.json {
 			doc.Files = append(doc.Files, toJSON(f, &opts))
-		} else {
-			writeTable(w, f, &opts)
+			continue
+		}
+		writeTable(w, f, &opts)
+		if !flush() {
+			return exitFailure
 		}
 	}
 	if opts.json {
@@ -100,6 +124,9 @@ func dump(args []string, stdout, stderr io.Writer) int {
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
 			fmt.Fprintf(stderr, "usdtspec: %v\n", err)
+			return exitFailure
+		}
+		if !flush() {
 			return exitFailure
 		}
 	}
@@ -127,6 +154,17 @@ func specOf(f *compiler.File, p *compiler.CallSite, l compiler.Layout) ([]byte, 
 		return nil, nil
 	}
 	return compiler.Encode(l, f.ByteOrder, p.Arguments, 0)
+}
+
+// fileLayout is the layout f's specs need: l's libbpf layout unless
+// some call site needs l's extensions.
+func fileLayout(f *compiler.File, l compiler.Layout) compiler.Layout {
+	for i := range f.CallSites {
+		if l.For(f.CallSites[i].Arguments) != l.Strict() {
+			return l
+		}
+	}
+	return l.Strict()
 }
 
 // decodedValue is what bpf_usdt_arg returns for a constant: the
@@ -167,15 +205,17 @@ type jsonDoc struct {
 }
 
 type jsonFile struct {
-	Path       string         `json:"path"`
-	Machine    string         `json:"machine"`
-	Class      int            `json:"class"`
-	ByteOrder  string         `json:"byte_order"`
-	Type       string         `json:"type"`
-	SpecLayout string         `json:"spec_layout"`
-	DebugFile  string         `json:"debug_file,omitempty"`
-	CallSites  []jsonCallSite `json:"call_sites"`
-	NoteErrors []string       `json:"note_errors"`
+	Path       string `json:"path"`
+	Machine    string `json:"machine"`
+	Class      int    `json:"class"`
+	ByteOrder  string `json:"byte_order"`
+	Type       string `json:"type"`
+	SpecLayout string `json:"spec_layout"`
+	DebugFile  string `json:"debug_file,omitempty"`
+	// DebugFileErrors: the debug files found but not used, and why.
+	DebugFileErrors []string       `json:"debug_file_errors,omitempty"`
+	CallSites       []jsonCallSite `json:"call_sites"`
+	NoteErrors      []string       `json:"note_errors"`
 }
 
 type jsonCallSite struct {
@@ -222,13 +262,16 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 		Class:      classBits(f),
 		ByteOrder:  byteOrderName(f),
 		Type:       strings.TrimPrefix(f.Type.String(), "ET_"),
-		SpecLayout: o.layout.Name,
+		SpecLayout: fileLayout(f, o.layout).Name,
 		DebugFile:  f.DebugFile,
 		CallSites:  []jsonCallSite{},
 		NoteErrors: []string{},
 	}
 	for _, ne := range f.NoteErrors {
 		jf.NoteErrors = append(jf.NoteErrors, ne.Error())
+	}
+	for _, e := range f.DebugFileErrors {
+		jf.DebugFileErrors = append(jf.DebugFileErrors, e.Error())
 	}
 	for i := range f.CallSites {
 		p := &f.CallSites[i]
@@ -265,7 +308,9 @@ func argJSON(a *compiler.Argument) jsonArg {
 	switch a.Kind {
 	case arch.Const:
 		ja.Value = json.Number(decodedValue(&a.Arg))
-	case arch.SIB:
+	case arch.SIB, arch.Index, arch.TLS:
+		// Index has no base register, TLS may have neither: their
+		// names are then "".
 		ja.IndexReg, ja.IndexRegOffset, ja.Scale = a.Index.Name, a.Index.Offset, a.Scale
 		fallthrough
 	default:
@@ -300,12 +345,15 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 		}
 	}
 	fmt.Fprintf(w, "%s: %s ELF%d %s-endian %s, %d call sites\n",
-		f.Path, machineName(f), classBits(f), byteOrderName(f), strings.TrimPrefix(f.Type.String(), "ET_"), n)
+		printable(f.Path), machineName(f), classBits(f), byteOrderName(f), strings.TrimPrefix(f.Type.String(), "ET_"), n)
 	if f.DebugFile != "" {
-		fmt.Fprintf(w, "  symbols from debug file %s\n", f.DebugFile)
+		fmt.Fprintf(w, "  symbols from debug file %s\n", printable(f.DebugFile))
+	}
+	for _, e := range f.DebugFileErrors {
+		writeError(w, "  ", e)
 	}
 	for _, ne := range f.NoteErrors {
-		fmt.Fprintf(w, "  error: %v\n", ne)
+		writeError(w, "  error: ", ne)
 	}
 	blocks := map[string][]byte{}
 	var b []byte
@@ -315,9 +363,9 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 			continue
 		}
 		b = append(b[:0], "  "...)
-		b = append(b, p.Provider...)
+		b = append(b, printable(p.Provider)...)
 		b = append(b, ':')
-		b = append(b, p.Name...)
+		b = append(b, printable(p.Name)...)
 		b = appendHexField(b, "  pc ", p.PC)
 		b = appendHexField(b, "  offset ", p.FileOffset)
 		b = appendHexField(b, "  base ", p.Base)
@@ -328,7 +376,7 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 		}
 		b = appendSite(b, p.Code)
 		b = append(b, "\n    args: "...)
-		b = append(b, p.Args...)
+		b = append(b, printable(p.Args)...)
 		b = append(b, '\n')
 		w.Write(b)
 		key := p.Args
@@ -346,10 +394,10 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 		}
 		w.Write(block)
 		if p.Err != nil {
-			fmt.Fprintf(w, "    error: %v\n", p.Err)
+			writeError(w, "    error: ", p.Err)
 		}
 		if p.Code.Err != nil {
-			fmt.Fprintf(w, "    error: %v\n", p.Code.Err)
+			writeError(w, "    error: ", p.Code.Err)
 		}
 	}
 }
@@ -390,18 +438,27 @@ func argumentBlock(f *compiler.File, p *compiler.CallSite, l compiler.Layout) []
 	}
 	spec, err := specOf(f, p, l)
 	if err != nil {
-		fmt.Fprintf(&sb, "    error: %v\n", err)
+		writeError(&sb, "    error: ", err)
 	}
 	if spec != nil {
-		fmt.Fprintf(&sb, "    spec %s: %x\n", l.Name, spec)
+		fmt.Fprintf(&sb, "    spec %s: %x\n", l.For(p.Arguments).Name, spec)
 	}
 	return []byte(sb.String())
 }
 
+// writeError writes an error, one line per line of its text (errors.Join
+// puts one error on each), each after prefix and escaped (printable): an
+// error may quote a string of the file.
+func writeError(w io.Writer, prefix string, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "%s%s\n", prefix, printable(line))
+	}
+}
+
 func writeArg(w io.Writer, i int, a *compiler.Argument) {
-	fmt.Fprintf(w, "    #%-2d %-22s ", i, a.Text)
+	fmt.Fprintf(w, "    #%-2d %-22s ", i, printable(a.Text))
 	if a.Err != nil {
-		fmt.Fprintf(w, "error: %v\n", errors.Unwrap(a.Err))
+		fmt.Fprintf(w, "error: %s\n", printable(errors.Unwrap(a.Err).Error()))
 		return
 	}
 	sign := "u"
@@ -423,10 +480,21 @@ func writeArg(w io.Writer, i int, a *compiler.Argument) {
 	case arch.SIB:
 		fmt.Fprintf(w, "*(%s@pt_regs+%d + %s@pt_regs+%d*%d %+d)",
 			a.Base.Name, a.Base.Offset, a.Index.Name, a.Index.Offset, a.Scale, a.Offset)
+	case arch.Index:
+		fmt.Fprintf(w, "*(%s@pt_regs+%d*%d %+d)", a.Index.Name, a.Index.Offset, a.Scale, a.Offset)
+	case arch.TLS:
+		fmt.Fprint(w, "*(thread pointer")
+		if a.Base.Name != "" {
+			fmt.Fprintf(w, " + %s@pt_regs+%d", a.Base.Name, a.Base.Offset)
+		}
+		if a.Index.Name != "" {
+			fmt.Fprintf(w, " + %s@pt_regs+%d*%d", a.Index.Name, a.Index.Offset, a.Scale)
+		}
+		fmt.Fprintf(w, " %+d)", a.Offset)
 	}
-	if a.Kind == arch.Deref || a.Kind == arch.SIB {
+	if a.Kind >= arch.Deref {
 		if a.Symbol != "" {
-			fmt.Fprintf(w, "  [%s at %#x]", a.Symbol, a.SymbolAddress)
+			fmt.Fprintf(w, "  [%s at %#x]", printable(a.Symbol), a.SymbolAddress)
 		}
 		fmt.Fprintln(w)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/usdtspec/usdtspec/compiler"
 	"github.com/usdtspec/usdtspec/usdt"
@@ -143,7 +144,7 @@ func list(args []string, stdout, stderr io.Writer) int {
 		tw.Flush()
 	}
 	if err := w.Flush(); err != nil {
-		fmt.Fprintf(stderr, "usdtspec list: writing: %v\n", err)
+		fmt.Fprintf(stderr, "usdtspec list: write error: %v\n", err)
 		return exitFailure
 	}
 	return status
@@ -178,8 +179,15 @@ func probesOf(f *compiler.File, show string, pid int, patterns []string) []liste
 }
 
 // printable quotes a string from a file when it holds anything but
-// printable text, so that a crafted note cannot drive the terminal.
+// printable text, so that a crafted note cannot drive the terminal: the
+// C0 and C1 controls (ESC, CSI, BEL, CR, LF), bidirectional overrides,
+// and bytes that are not UTF-8 (a lone 0x9b is CSI to a terminal not in
+// UTF-8 mode) come out as Go escapes, \x1b, \u202e, \x9b. Used by
+// every table of list and dump; JSON escapes by itself.
 func printable(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
 	for _, r := range s {
 		if !strconv.IsPrint(r) || r == '\t' {
 			return strconv.Quote(s)

@@ -74,7 +74,35 @@ func writeUsage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'usdtspec help COMMAND' or 'usdtspec COMMAND --help' for a command's flags.\n")
 }
 
+// run runs the command of args. Every command writes stdout through one
+// writer that keeps its first error: output cut short (a full disk, a
+// closed pipe) fails the command even where it printed with fmt and
+// did not look (help, version), instead of exiting 0.
 func run(args []string, stdout, stderr io.Writer) int {
+	out := &errWriter{w: stdout}
+	status := runCommand(args, out, stderr)
+	if out.err != nil && status == exitOK {
+		fmt.Fprintf(stderr, "usdtspec: write error: %v\n", out.err)
+		return exitFailure
+	}
+	return status
+}
+
+// errWriter is a writer that remembers its first error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+func runCommand(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		writeUsage(stderr)
 		return exitUsage
@@ -197,7 +225,7 @@ always matches the library.`, []flagDef{
 	h := bpf.Header()
 	if dir == "" {
 		if _, err := stdout.Write(h); err != nil {
-			fmt.Fprintf(stderr, "usdtspec header: %v\n", err)
+			fmt.Fprintf(stderr, "usdtspec header: write error: %v\n", err)
 			return exitFailure
 		}
 		return exitOK
