@@ -146,6 +146,23 @@ peer: conformance-cases
 	    $(GO) test -count=1 -timeout 30m -v -run '^TestPeer$$' ./internal/peer; \
 	fi
 
+# The USDT consumers of `usdtspec conform --consumer` (docs/consumers.md):
+# libbpf 1.7 and 1.1 (the oracle's libbpf builds, then the consumer
+# harness internal/consumer/libbpfc into $(USDTSPEC_CACHE)/consumer) and
+# bpftrace's sid root (as make peer-root; root only). bcc and chromium
+# (the report's browser test) come from make deps. Then, as root, every
+# consumer on the bundled cases, each probe's outcome checked against
+# the consumers' rules (TestConsumers; CONSUMER_CASES_RE picks builds).
+.PHONY: consumers
+consumers: build conformance-cases
+	bash internal/consumer/libbpfc/build.sh $(ORACLE_DIR) $(USDTSPEC_CACHE)/consumer/libbpf
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "consumers: bpftrace's root and the consumers' run skipped: debootstrap and attaching uprobes need root"; \
+	else \
+	  bash internal/peer/setup.sh $(PEER_DIR) && \
+	  CONSUMER_REQUIRE=1 $(GO) test -count=1 -timeout 30m -v -run '^TestConsumers$$' ./internal/consumer; \
+	fi
+
 vm-tools:
 	bash internal/vm/install-tools.sh
 
@@ -193,6 +210,19 @@ bench: build $(BENCH_DIR)/benchprobes
 $(BENCH_DIR)/benchprobes: internal/bench/testdata/benchprobes.c
 	@mkdir -p $(@D)
 	gcc -O2 -g0 -Wall -fno-ident -fPIE -pie -o $@ $<
+
+# BENCHMARKS.md's trace section: 1,000,000 hits of one probe through
+# usdtspec trace --json and through bpftrace (the host's, else sid's in
+# $(PEER_DIR), made first if need be), every run checked hit by hit
+# (internal/bench/tracebench, which builds internal/bench/testdata/traceloop.c).
+.PHONY: bench-trace
+bench-trace: build
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "bench-trace: skipped: loading BPF and attaching uprobes needs root"; \
+	else \
+	  { command -v bpftrace >/dev/null || bash internal/peer/setup.sh $(PEER_DIR); } && \
+	  $(GO) run ./internal/bench/tracebench -o BENCHMARKS.md -bpftrace-root $(PEER_DIR)/sid-root; \
+	fi
 
 # The make variables of the architecture matrix (see MATRIX_MK above).
 $(MATRIX_MK): internal/vm/matrix.tsv internal/vm/matrix.go internal/vm/matrixgen/main.go

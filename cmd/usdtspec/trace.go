@@ -212,9 +212,11 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 	}
 
 	w := bufio.NewWriterSize(out, 1<<20)
+	hw := newHitWriter(w, asJSON)
 	written, writeErr := 0, error(nil)
+	var h trace.Hit
 	for {
-		h, err := t.Read(time.Now().Add(100 * time.Millisecond))
+		err := t.ReadInto(&h, time.Now().Add(100*time.Millisecond))
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// Nothing came for a while: a stop that was asked for happens
 			// now, with every hit of an exited process already read.
@@ -245,7 +247,7 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if writeErr == nil {
-			writeErr = writeHit(w, &h, asJSON)
+			writeErr = hw.write(&h)
 		}
 		written++
 	}
@@ -299,66 +301,112 @@ func watchExit(pid int, stop *atomic.Bool) {
 	stop.Store(true)
 }
 
-// writeHit writes one hit as text or JSON.
-func writeHit(w *bufio.Writer, h *trace.Hit, asJSON bool) error {
-	if asJSON {
-		type jsonHit struct {
-			Time      string `json:"time"`
-			PID       uint32 `json:"pid"`
-			TID       uint32 `json:"tid"`
-			File      string `json:"file"`
-			Provider  string `json:"provider"`
-			Name      string `json:"name"`
-			Args      []any  `json:"args"`
-			ArgErrors []any  `json:"arg_errors,omitempty"`
-			Error     string `json:"error,omitempty"`
+// hitWriter writes hits as text or JSON lines. It appends each line into
+// one reused buffer and keeps each probe's quoted names, so a hit costs no
+// allocation: at the rates a probe in a loop fires, a json.Marshal per hit
+// made the writer, not the kernel, the limit, and the ring buffer filled.
+type hitWriter struct {
+	w      *bufio.Writer
+	asJSON bool
+	buf    []byte
+	names  map[probeKey][]byte // the line's part from "file" to "args":[ (JSON) or the probe (text)
+}
+
+type probeKey struct{ file, provider, name string }
+
+func newHitWriter(w *bufio.Writer, asJSON bool) *hitWriter {
+	return &hitWriter{w: w, asJSON: asJSON, names: map[probeKey][]byte{}}
+}
+
+// write writes one hit.
+func (hw *hitWriter) write(h *trace.Hit) error {
+	k := probeKey{h.File, h.Provider, h.Name}
+	names, ok := hw.names[k]
+	if !ok {
+		if hw.asJSON {
+			names = fmt.Appendf(nil, `,"file":%s,"provider":%s,"name":%s,"args":[`, jsonString(h.File), jsonString(h.Provider), jsonString(h.Name))
+		} else {
+			names = fmt.Appendf(nil, " %s:%s", printable(h.Provider), printable(h.Name))
 		}
-		j := jsonHit{Time: h.Time.UTC().Format(time.RFC3339Nano), PID: h.PID, TID: h.TID, File: h.File, Provider: h.Provider, Name: h.Name, Args: []any{}}
+		hw.names[k] = names
+	}
+	b := hw.buf[:0]
+	if hw.asJSON {
+		b = append(b, `{"time":"`...)
+		b = h.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","pid":`...)
+		b = strconv.AppendUint(b, uint64(h.PID), 10)
+		b = append(b, `,"tid":`...)
+		b = strconv.AppendUint(b, uint64(h.TID), 10)
+		b = append(b, names...)
 		anyErr := false
-		for _, a := range h.Args {
-			anyErr = anyErr || a.Err != nil
+		for i, a := range h.Args {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			switch {
+			case a.Err != nil:
+				anyErr = true
+				b = append(b, "null"...)
+			case a.Signed:
+				b = strconv.AppendInt(b, a.Int(), 10)
+			default:
+				b = strconv.AppendUint(b, a.Value, 10)
+			}
+		}
+		b = append(b, ']')
+		if anyErr {
+			// Only when an argument failed: one entry per argument,
+			// null for those that decoded.
+			b = append(b, `,"arg_errors":[`...)
+			for i, a := range h.Args {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				if a.Err != nil {
+					b = append(b, jsonString(a.Err.Error())...)
+				} else {
+					b = append(b, "null"...)
+				}
+			}
+			b = append(b, ']')
+		}
+		if h.Err != nil {
+			b = append(b, `,"error":`...)
+			b = append(b, jsonString(h.Err.Error())...)
+		}
+		b = append(b, "}\n"...)
+	} else {
+		b = h.Time.AppendFormat(b, "15:04:05.000000")
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(h.PID), 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(h.TID), 10)
+		b = append(b, names...)
+		if h.Err != nil {
+			b = fmt.Appendf(b, " <error: %v>", h.Err)
 		}
 		for _, a := range h.Args {
 			switch {
 			case a.Err != nil:
-				j.Args = append(j.Args, nil)
+				b = fmt.Appendf(b, " <error: %v>", a.Err)
 			case a.Signed:
-				j.Args = append(j.Args, a.Int())
+				b = append(b, ' ')
+				b = strconv.AppendInt(b, a.Int(), 10)
 			default:
-				j.Args = append(j.Args, a.Value)
-			}
-			if anyErr {
-				var e any
-				if a.Err != nil {
-					e = a.Err.Error()
-				}
-				j.ArgErrors = append(j.ArgErrors, e)
+				b = append(b, ' ')
+				b = strconv.AppendUint(b, a.Value, 10)
 			}
 		}
-		if h.Err != nil {
-			j.Error = h.Err.Error()
-		}
-		b, err := json.Marshal(j)
-		if err != nil {
-			return err
-		}
-		w.Write(b)
-		return w.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	fmt.Fprintf(w, "%s %d %d %s:%s", h.Time.Format("15:04:05.000000"), h.PID, h.TID, printable(h.Provider), printable(h.Name))
-	if h.Err != nil {
-		fmt.Fprintf(w, " <error: %v>", h.Err)
-	}
-	for _, a := range h.Args {
-		switch {
-		case a.Err != nil:
-			fmt.Fprintf(w, " <error: %v>", a.Err)
-		case a.Signed:
-			fmt.Fprintf(w, " %d", a.Int())
-		default:
-			fmt.Fprintf(w, " %d", a.Value)
-		}
-	}
-	_, err := w.WriteString("\n")
+	hw.buf = b
+	_, err := hw.w.Write(b)
 	return err
+}
+
+// jsonString is s as a JSON string (json.Marshal of a string cannot fail).
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
 }

@@ -32,16 +32,15 @@ type traceBpfUsdtSpec struct {
 type traceEvent struct {
 	_      structs.HostLayout
 	Kind   uint32
-	Pad    uint32
+	Pid    uint32
+	Tid    uint32
+	ArgCnt int32
 	TimeNs uint64
 	Cookie uint64
 	SpecId uint64
 	Ip     uint64
-	Pid    uint32
-	Tid    uint32
-	ArgCnt int32
-	Ret    [12]int32
-	_      [4]byte
+	Failed uint32
+	Pad    uint32
 	Value  [12]int64
 }
 
@@ -49,16 +48,18 @@ type traceEvent struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	traceMapBpfUsdtIpToSpecId = "__bpf_usdt_ip_to_spec_id"
-	traceMapBpfUsdtSpecs      = "__bpf_usdt_specs"
-	traceMapDrops             = "drops"
-	traceMapEvents            = "events"
-	traceProgLoader           = "loader"
-	traceProgTrace            = "trace"
-	traceVarUsdtspecCtxSize   = "__usdtspec_ctx_size"
-	traceVarUsdtspecHasCookie = "__usdtspec_has_cookie"
-	traceVarUsdtspecIpOffset  = "__usdtspec_ip_offset"
-	traceVarUnusedEvent       = "unused_event"
+	traceMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
+	traceMapBpfUsdtSpecs       = "__bpf_usdt_specs"
+	traceMapDrops              = "drops"
+	traceMapEvents             = "events"
+	traceMapScratch            = "scratch"
+	traceProgLoader            = "loader"
+	traceProgTrace             = "trace"
+	traceVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
+	traceVarUsdtspecExtensions = "__usdtspec_extensions"
+	traceVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
+	traceVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
+	traceVarUnusedEvent        = "unused_event"
 )
 
 // loadTrace returns the embedded CollectionSpec for trace.
@@ -115,16 +116,18 @@ type traceMapSpecs struct {
 	BpfUsdtSpecs      *ebpf.MapSpec `ebpf:"__bpf_usdt_specs"`
 	Drops             *ebpf.MapSpec `ebpf:"drops"`
 	Events            *ebpf.MapSpec `ebpf:"events"`
+	Scratch           *ebpf.MapSpec `ebpf:"scratch"`
 }
 
 // traceVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceVariableSpecs struct {
-	UsdtspecCtxSize   *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecHasCookie *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset  *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
-	UnusedEvent       *ebpf.VariableSpec `ebpf:"unused_event"`
+	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UnusedEvent        *ebpf.VariableSpec `ebpf:"unused_event"`
 }
 
 // traceObjects contains all objects after they have been loaded into the kernel.
@@ -151,6 +154,7 @@ type traceMaps struct {
 	BpfUsdtSpecs      *ebpf.Map `ebpf:"__bpf_usdt_specs"`
 	Drops             *ebpf.Map `ebpf:"drops"`
 	Events            *ebpf.Map `ebpf:"events"`
+	Scratch           *ebpf.Map `ebpf:"scratch"`
 }
 
 func (m *traceMaps) Close() error {
@@ -159,6 +163,7 @@ func (m *traceMaps) Close() error {
 		m.BpfUsdtSpecs,
 		m.Drops,
 		m.Events,
+		m.Scratch,
 	)
 }
 
@@ -166,10 +171,11 @@ func (m *traceMaps) Close() error {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceVariables struct {
-	UsdtspecCtxSize   *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecHasCookie *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset  *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
-	UnusedEvent       *ebpf.Variable `ebpf:"unused_event"`
+	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UnusedEvent        *ebpf.Variable `ebpf:"unused_event"`
 }
 
 // tracePrograms contains all programs after they have been loaded into the kernel.
