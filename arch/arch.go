@@ -162,6 +162,12 @@ type Arch struct {
 	// side loads registers straight from the context; 0 means at least
 	// 152 bytes, the header's default, which every 64-bit kernel has.
 	ContextSize uint32
+	// ThreadPointer is where the kernel keeps a task's user thread
+	// pointer (the base of thread-local operands): the path of member
+	// names from struct task_struct, looked up in the running kernel's
+	// BTF by the attach library, which hands the BPF side the offset. nil
+	// when no thread-local operand of this architecture compiles.
+	ThreadPointer []string
 	// ParseOperand parses the operand text that follows '@'. It must match
 	// the whole string or return an error wrapping one of this package's
 	// sentinel errors.

@@ -21,7 +21,6 @@
 
 #include <linux/errno.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 
 struct pt_regs;
 
@@ -100,6 +99,7 @@ struct {
 /* Set by the Go side before load. */
 volatile const _Bool __usdtspec_has_cookie = 1;
 volatile const __u32 __usdtspec_ip_offset = 0;
+volatile const __u32 __usdtspec_thread_pointer_offset = 0;
 /* Tells the Go side that this header decodes usdtspec's extension types
  * (layout "v1.7+usdtspec"); never read here. */
 volatile const __u32 __usdtspec_extensions = 1;
@@ -184,33 +184,22 @@ static __always_inline int __usdtspec_reg(struct pt_regs *ctx, unsigned int off,
 }
 #undef __USDTSPEC_CTX_REG
 
-/* The thread pointer's kernel record, as CO-RE finds it in the running
- * kernel's BTF: only the field read here, so no vmlinux.h is needed. The
- * "___usdtspec" suffix keeps these apart from the program's own
- * definitions of the kernel's types. */
-struct thread_struct___usdtspec {
-	unsigned long fsbase;
-} __attribute__((preserve_access_index));
-struct task_struct___usdtspec {
-	struct thread_struct___usdtspec thread;
-} __attribute__((preserve_access_index));
-
 /* The user thread pointer of the current task: the x86-64 %fs base, which
  * the kernel keeps in task->thread.fsbase (updated by arch_prctl and
- * clone's CLONE_SETTLS, which is how libc sets it). Kernels without that
- * field (every other architecture) get -EOPNOTSUPP: the field-exists
- * relocation is then 0 and the verifier drops the read, whose own
- * relocation could not be made. bpf_get_current_task and a probe read
- * rather than bpf_get_current_task_btf, so that uprobe programs need no
- * BTF-pointer loads. */
+ * clone's CLONE_SETTLS, which is how libc sets it). Its offset in
+ * task_struct depends on the kernel's build, so the Go side reads it from
+ * the running kernel's BTF and sets __usdtspec_thread_pointer_offset
+ * before load; 0 (another architecture, or a kernel without BTF) gives
+ * -EOPNOTSUPP. Not CO-RE: a CO-RE relocation in bpf_usdt_arg would make
+ * every program that includes this header need kernel BTF to load, and
+ * half of Debian's kernel builds have none. */
 static __always_inline int __usdtspec_thread_pointer(unsigned long *tp)
 {
-	struct task_struct___usdtspec *t = (void *)bpf_get_current_task();
-
 	*tp = 0;
-	if (!bpf_core_field_exists(t->thread.fsbase))
+	if (!__usdtspec_thread_pointer_offset)
 		return -EOPNOTSUPP;
-	return bpf_probe_read_kernel(tp, sizeof(*tp), &t->thread.fsbase);
+	return bpf_probe_read_kernel(tp, sizeof(*tp),
+				     (void *)bpf_get_current_task() + __usdtspec_thread_pointer_offset);
 }
 
 /* bpf_usdt_arg with the call site's spec already looked up. */

@@ -45,16 +45,17 @@ type conformHit struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	conformMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
-	conformMapBpfUsdtSpecs       = "__bpf_usdt_specs"
-	conformMapDrops              = "drops"
-	conformMapHits               = "hits"
-	conformProgConform           = "conform"
-	conformVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
-	conformVarUsdtspecExtensions = "__usdtspec_extensions"
-	conformVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
-	conformVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
-	conformVarUnusedHit          = "unused_hit"
+	conformMapBpfUsdtIpToSpecId           = "__bpf_usdt_ip_to_spec_id"
+	conformMapBpfUsdtSpecs                = "__bpf_usdt_specs"
+	conformMapDrops                       = "drops"
+	conformMapHits                        = "hits"
+	conformProgConform                    = "conform"
+	conformVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
+	conformVarUsdtspecExtensions          = "__usdtspec_extensions"
+	conformVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
+	conformVarUsdtspecIpOffset            = "__usdtspec_ip_offset"
+	conformVarUsdtspecThreadPointerOffset = "__usdtspec_thread_pointer_offset"
+	conformVarUnusedHit                   = "unused_hit"
 )
 
 // loadConform returns the embedded CollectionSpec for conform.
@@ -116,11 +117,12 @@ type conformMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type conformVariableSpecs struct {
-	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
-	UnusedHit          *ebpf.VariableSpec `ebpf:"unused_hit"`
+	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.VariableSpec `ebpf:"__usdtspec_thread_pointer_offset"`
+	UnusedHit                   *ebpf.VariableSpec `ebpf:"unused_hit"`
 }
 
 // conformObjects contains all objects after they have been loaded into the kernel.
@@ -162,11 +164,12 @@ func (m *conformMaps) Close() error {
 //
 // It can be passed to loadConformObjects or ebpf.CollectionSpec.LoadAndAssign.
 type conformVariables struct {
-	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
-	UnusedHit          *ebpf.Variable `ebpf:"unused_hit"`
+	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.Variable `ebpf:"__usdtspec_thread_pointer_offset"`
+	UnusedHit                   *ebpf.Variable `ebpf:"unused_hit"`
 }
 
 // conformPrograms contains all programs after they have been loaded into the kernel.

@@ -251,6 +251,16 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 			return nil, fmt.Errorf("usdt: setting %s: %w", ctxSizeVarName, err)
 		}
 	}
+	// Thread-local operands read the thread pointer at this offset in
+	// the current task; left 0 (they fail with EOPNOTSUPP) where the
+	// architecture has none or the kernel no BTF to find it in.
+	if v, ok := spec.Variables[threadPointerVarName]; ok && host.ThreadPointer != nil {
+		if off, err := threadPointerOffset(host.ThreadPointer); err == nil {
+			if err := v.Set(off); err != nil {
+				return nil, fmt.Errorf("usdt: setting %s: %w", threadPointerVarName, err)
+			}
+		}
+	}
 	for name, value := range map[string]any{hasCookieVarName: m.cookies, ipOffsetVarName: uint32(host.IPOffset)} {
 		v, ok := spec.Variables[name]
 		if !ok && libbpfHeader {

@@ -14,7 +14,7 @@ import (
 
 // Arch is x86-64.
 // IPOffset is pt_regs.ip (rip).
-var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, IPOffset: 128, ParseOperand: parseOperand, GOARCH: []string{"amd64"}}
+var Arch = &arch.Arch{Name: "amd64", Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, IPOffset: 128, ThreadPointer: []string{"thread", "fsbase"}, ParseOperand: parseOperand, GOARCH: []string{"amd64"}}
 
 // grammar is x86-64's: 64-bit registers, rip-relative symbols and their
 // GOT slots.

@@ -42,17 +42,18 @@ type printargEvent struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	printargMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
-	printargMapBpfUsdtSpecs       = "__bpf_usdt_specs"
-	printargMapDrops              = "drops"
-	printargMapEvents             = "events"
-	printargProgPrintarg          = "printarg"
-	printargVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
-	printargVarUsdtspecExtensions = "__usdtspec_extensions"
-	printargVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
-	printargVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
-	printargVarArgIndex           = "arg_index"
-	printargVarUnusedEvent        = "unused_event"
+	printargMapBpfUsdtIpToSpecId           = "__bpf_usdt_ip_to_spec_id"
+	printargMapBpfUsdtSpecs                = "__bpf_usdt_specs"
+	printargMapDrops                       = "drops"
+	printargMapEvents                      = "events"
+	printargProgPrintarg                   = "printarg"
+	printargVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
+	printargVarUsdtspecExtensions          = "__usdtspec_extensions"
+	printargVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
+	printargVarUsdtspecIpOffset            = "__usdtspec_ip_offset"
+	printargVarUsdtspecThreadPointerOffset = "__usdtspec_thread_pointer_offset"
+	printargVarArgIndex                    = "arg_index"
+	printargVarUnusedEvent                 = "unused_event"
 )
 
 // loadPrintarg returns the embedded CollectionSpec for printarg.
@@ -114,12 +115,13 @@ type printargMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type printargVariableSpecs struct {
-	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
-	ArgIndex           *ebpf.VariableSpec `ebpf:"arg_index"`
-	UnusedEvent        *ebpf.VariableSpec `ebpf:"unused_event"`
+	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.VariableSpec `ebpf:"__usdtspec_thread_pointer_offset"`
+	ArgIndex                    *ebpf.VariableSpec `ebpf:"arg_index"`
+	UnusedEvent                 *ebpf.VariableSpec `ebpf:"unused_event"`
 }
 
 // printargObjects contains all objects after they have been loaded into the kernel.
@@ -161,12 +163,13 @@ func (m *printargMaps) Close() error {
 //
 // It can be passed to loadPrintargObjects or ebpf.CollectionSpec.LoadAndAssign.
 type printargVariables struct {
-	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
-	ArgIndex           *ebpf.Variable `ebpf:"arg_index"`
-	UnusedEvent        *ebpf.Variable `ebpf:"unused_event"`
+	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.Variable `ebpf:"__usdtspec_thread_pointer_offset"`
+	ArgIndex                    *ebpf.Variable `ebpf:"arg_index"`
+	UnusedEvent                 *ebpf.Variable `ebpf:"unused_event"`
 }
 
 // printargPrograms contains all programs after they have been loaded into the kernel.

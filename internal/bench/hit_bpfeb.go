@@ -39,15 +39,16 @@ type hitOut struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	hitMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
-	hitMapBpfUsdtSpecs       = "__bpf_usdt_specs"
-	hitProgDecode12          = "decode12"
-	hitProgEmpty             = "empty"
-	hitVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
-	hitVarUsdtspecExtensions = "__usdtspec_extensions"
-	hitVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
-	hitVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
-	hitVarOut                = "out"
+	hitMapBpfUsdtIpToSpecId           = "__bpf_usdt_ip_to_spec_id"
+	hitMapBpfUsdtSpecs                = "__bpf_usdt_specs"
+	hitProgDecode12                   = "decode12"
+	hitProgEmpty                      = "empty"
+	hitVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
+	hitVarUsdtspecExtensions          = "__usdtspec_extensions"
+	hitVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
+	hitVarUsdtspecIpOffset            = "__usdtspec_ip_offset"
+	hitVarUsdtspecThreadPointerOffset = "__usdtspec_thread_pointer_offset"
+	hitVarOut                         = "out"
 )
 
 // loadHit returns the embedded CollectionSpec for hit.
@@ -108,11 +109,12 @@ type hitMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type hitVariableSpecs struct {
-	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
-	Out                *ebpf.VariableSpec `ebpf:"out"`
+	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.VariableSpec `ebpf:"__usdtspec_thread_pointer_offset"`
+	Out                         *ebpf.VariableSpec `ebpf:"out"`
 }
 
 // hitObjects contains all objects after they have been loaded into the kernel.
@@ -150,11 +152,12 @@ func (m *hitMaps) Close() error {
 //
 // It can be passed to loadHitObjects or ebpf.CollectionSpec.LoadAndAssign.
 type hitVariables struct {
-	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
-	Out                *ebpf.Variable `ebpf:"out"`
+	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.Variable `ebpf:"__usdtspec_thread_pointer_offset"`
+	Out                         *ebpf.Variable `ebpf:"out"`
 }
 
 // hitPrograms contains all programs after they have been loaded into the kernel.

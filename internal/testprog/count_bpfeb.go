@@ -40,15 +40,16 @@ type countLastHit struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	countMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
-	countMapBpfUsdtSpecs       = "__bpf_usdt_specs"
-	countMapCounts             = "counts"
-	countMapLast               = "last"
-	countProgCount             = "count"
-	countVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
-	countVarUsdtspecExtensions = "__usdtspec_extensions"
-	countVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
-	countVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
+	countMapBpfUsdtIpToSpecId           = "__bpf_usdt_ip_to_spec_id"
+	countMapBpfUsdtSpecs                = "__bpf_usdt_specs"
+	countMapCounts                      = "counts"
+	countMapLast                        = "last"
+	countProgCount                      = "count"
+	countVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
+	countVarUsdtspecExtensions          = "__usdtspec_extensions"
+	countVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
+	countVarUsdtspecIpOffset            = "__usdtspec_ip_offset"
+	countVarUsdtspecThreadPointerOffset = "__usdtspec_thread_pointer_offset"
 )
 
 // loadCount returns the embedded CollectionSpec for count.
@@ -110,10 +111,11 @@ type countMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type countVariableSpecs struct {
-	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.VariableSpec `ebpf:"__usdtspec_thread_pointer_offset"`
 }
 
 // countObjects contains all objects after they have been loaded into the kernel.
@@ -155,10 +157,11 @@ func (m *countMaps) Close() error {
 //
 // It can be passed to loadCountObjects or ebpf.CollectionSpec.LoadAndAssign.
 type countVariables struct {
-	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.Variable `ebpf:"__usdtspec_thread_pointer_offset"`
 }
 
 // countPrograms contains all programs after they have been loaded into the kernel.

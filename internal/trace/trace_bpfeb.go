@@ -48,18 +48,19 @@ type traceEvent struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	traceMapBpfUsdtIpToSpecId  = "__bpf_usdt_ip_to_spec_id"
-	traceMapBpfUsdtSpecs       = "__bpf_usdt_specs"
-	traceMapDrops              = "drops"
-	traceMapEvents             = "events"
-	traceMapScratch            = "scratch"
-	traceProgLoader            = "loader"
-	traceProgTrace             = "trace"
-	traceVarUsdtspecCtxSize    = "__usdtspec_ctx_size"
-	traceVarUsdtspecExtensions = "__usdtspec_extensions"
-	traceVarUsdtspecHasCookie  = "__usdtspec_has_cookie"
-	traceVarUsdtspecIpOffset   = "__usdtspec_ip_offset"
-	traceVarUnusedEvent        = "unused_event"
+	traceMapBpfUsdtIpToSpecId           = "__bpf_usdt_ip_to_spec_id"
+	traceMapBpfUsdtSpecs                = "__bpf_usdt_specs"
+	traceMapDrops                       = "drops"
+	traceMapEvents                      = "events"
+	traceMapScratch                     = "scratch"
+	traceProgLoader                     = "loader"
+	traceProgTrace                      = "trace"
+	traceVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
+	traceVarUsdtspecExtensions          = "__usdtspec_extensions"
+	traceVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
+	traceVarUsdtspecIpOffset            = "__usdtspec_ip_offset"
+	traceVarUsdtspecThreadPointerOffset = "__usdtspec_thread_pointer_offset"
+	traceVarUnusedEvent                 = "unused_event"
 )
 
 // loadTrace returns the embedded CollectionSpec for trace.
@@ -123,11 +124,12 @@ type traceMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceVariableSpecs struct {
-	UsdtspecCtxSize    *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
-	UnusedEvent        *ebpf.VariableSpec `ebpf:"unused_event"`
+	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.VariableSpec `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.VariableSpec `ebpf:"__usdtspec_thread_pointer_offset"`
+	UnusedEvent                 *ebpf.VariableSpec `ebpf:"unused_event"`
 }
 
 // traceObjects contains all objects after they have been loaded into the kernel.
@@ -171,11 +173,12 @@ func (m *traceMaps) Close() error {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceVariables struct {
-	UsdtspecCtxSize    *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
-	UsdtspecExtensions *ebpf.Variable `ebpf:"__usdtspec_extensions"`
-	UsdtspecHasCookie  *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
-	UsdtspecIpOffset   *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
-	UnusedEvent        *ebpf.Variable `ebpf:"unused_event"`
+	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
+	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
+	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
+	UsdtspecIpOffset            *ebpf.Variable `ebpf:"__usdtspec_ip_offset"`
+	UsdtspecThreadPointerOffset *ebpf.Variable `ebpf:"__usdtspec_thread_pointer_offset"`
+	UnusedEvent                 *ebpf.Variable `ebpf:"unused_event"`
 }
 
 // tracePrograms contains all programs after they have been loaded into the kernel.

@@ -15,6 +15,7 @@
  * x86-64 passes the values through registers, so the case checks the
  * rest there.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/sdt.h>
 
@@ -51,13 +52,32 @@ NOINLINE void tls_vars(long i)
 
 volatile long vindex = 1;
 
+/* A second thread has its own copies, at its own thread pointer: it fires
+ * with its initial values and then its own, and main's values, set before
+ * it started, are not what it sees. */
+static void *second_thread(void *arg)
+{
+	(void)arg;
+	tls_vars(vindex + 4);
+	t_int = -1000;
+	t_i8 = -128;
+	t_u64 = 0x8000000000000000ull;
+	t_arr[7] = 12345;
+	tls_vars(7);
+	return 0;
+}
+
 int main(void)
 {
+	pthread_t t;
+
 	case_init();
 	tls_vars(vindex);
 	t_int = 6;
 	t_i8 = 127;
 	t_u64 = 1;
+	if (pthread_create(&t, 0, second_thread, 0) || pthread_join(t, 0))
+		return 1;
 	tls_vars(vindex + 2);
 	return 0;
 }
