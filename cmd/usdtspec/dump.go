@@ -99,7 +99,10 @@ func dump(args []string, stdout, stderr io.Writer) int {
 		}
 		return true
 	}
-	doc := jsonDoc{Files: []jsonFile{}}
+	var jw *jsonDocWriter
+	if opts.json {
+		jw = &jsonDocWriter{w: w}
+	}
 	for _, name := range files {
 		f, err := compiler.OpenWithOptions(name, &opts.read)
 		if err != nil {
@@ -111,21 +114,19 @@ func dump(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "usdtspec: %s: %s\n", printable(name), printable(ne.Error()))
 		}
 		if opts.json {
-			doc.Files = append(doc.Files, toJSON(f, &opts))
-			continue
+			if err := jw.file(f, &opts); err != nil {
+				fmt.Fprintf(stderr, "usdtspec: %s: %v\n", printable(name), err)
+				return exitFailure
+			}
+		} else {
+			writeTable(w, f, &opts)
 		}
-		writeTable(w, f, &opts)
 		if !flush() {
 			return exitFailure
 		}
 	}
 	if opts.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(doc); err != nil {
-			fmt.Fprintf(stderr, "usdtspec: %v\n", err)
-			return exitFailure
-		}
+		jw.end()
 		if !flush() {
 			return exitFailure
 		}
@@ -255,7 +256,110 @@ type jsonArg struct {
 	Error          string      `json:"error"`
 }
 
+// jsonDocWriter writes the JSON document call site by call site, so
+// that memory does not grow with the output: at a million call sites the
+// document is over 2 GB. The bytes are those of json.Encoder with
+// SetIndent("", "  ") on the whole jsonDoc (TestDumpJSONStreams compares
+// them): each call site is indented where it sits in the document.
+type jsonDocWriter struct {
+	w     *bufio.Writer
+	files int
+	buf   []byte // one call site's JSON, reused
+}
+
+// The indentation of a file, of its fields and of its call sites.
+const (
+	jsonFileIndent  = "    "
+	jsonFieldIndent = "      "
+	jsonSiteIndent  = "        "
+)
+
+func (jw *jsonDocWriter) file(f *compiler.File, o *dumpOptions) error {
+	if jw.files == 0 {
+		jw.w.WriteString("{\n  \"files\": [\n" + jsonFileIndent)
+	} else {
+		jw.w.WriteString(",\n" + jsonFileIndent)
+	}
+	jw.files++
+	jf := fileJSON(f, o)
+	noteErrors := jf.NoteErrors
+	jf.NoteErrors = nil
+	// The file's fields up to call_sites, which json.MarshalIndent puts
+	// last but one (the struct's order); its closing brace is cut off.
+	head, err := json.MarshalIndent(jsonFileHead(jf), jsonFileIndent, "  ")
+	if err != nil {
+		return err
+	}
+	jw.w.Write(head[:len(head)-len("\n"+jsonFileIndent+"}")])
+	jw.w.WriteString(",\n" + jsonFieldIndent + "\"call_sites\": [")
+	n := 0
+	sw := newJSONSiteWriter(f, o)
+	for i := range f.CallSites {
+		p := &f.CallSites[i]
+		if !o.selects(p) {
+			continue
+		}
+		if n == 0 {
+			jw.buf = append(jw.buf[:0], "\n"+jsonSiteIndent...)
+		} else {
+			jw.buf = append(jw.buf[:0], ",\n"+jsonSiteIndent...)
+		}
+		jw.buf = sw.appendSite(jw.buf, p)
+		jw.w.Write(jw.buf)
+		n++
+	}
+	if n > 0 {
+		jw.w.WriteString("\n" + jsonFieldIndent)
+	}
+	jw.w.WriteString("],\n" + jsonFieldIndent + "\"note_errors\": ")
+	b, err := json.MarshalIndent(noteErrors, jsonFieldIndent, "  ")
+	if err != nil {
+		return err
+	}
+	jw.w.Write(b)
+	jw.w.WriteString("\n" + jsonFileIndent + "}")
+	return nil
+}
+
+// end closes the document.
+func (jw *jsonDocWriter) end() {
+	if jw.files == 0 {
+		jw.w.WriteString("{\n  \"files\": []\n}\n")
+		return
+	}
+	jw.w.WriteString("\n  ]\n}\n")
+}
+
+// jsonFileHead is a jsonFile without its two lists, for the streaming
+// writer; the fields must stay in jsonFile's order.
+type jsonFileHead struct {
+	Path            string         `json:"path"`
+	Machine         string         `json:"machine"`
+	Class           int            `json:"class"`
+	ByteOrder       string         `json:"byte_order"`
+	Type            string         `json:"type"`
+	SpecLayout      string         `json:"spec_layout"`
+	DebugFile       string         `json:"debug_file,omitempty"`
+	DebugFileErrors []string       `json:"debug_file_errors,omitempty"`
+	CallSites       []jsonCallSite `json:"-"`
+	NoteErrors      []string       `json:"-"`
+}
+
+// toJSON is a whole file's JSON value, as the streaming writer writes it
+// in parts; the tests encode it with json.Encoder to check that writer.
 func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
+	jf := fileJSON(f, o)
+	for i := range f.CallSites {
+		p := &f.CallSites[i]
+		if o.selects(p) {
+			jf.CallSites = append(jf.CallSites, callSiteJSON(f, p, o))
+		}
+	}
+	return jf
+}
+
+// fileJSON is a file's JSON value without its call sites.
+func fileJSON(f *compiler.File, o *dumpOptions) jsonFile {
 	jf := jsonFile{
 		Path:       f.Path,
 		Machine:    machineName(f),
@@ -273,28 +377,26 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 	for _, e := range f.DebugFileErrors {
 		jf.DebugFileErrors = append(jf.DebugFileErrors, e.Error())
 	}
-	for i := range f.CallSites {
-		p := &f.CallSites[i]
-		if !o.selects(p) {
-			continue
-		}
-		jc := jsonCallSite{
-			Provider: p.Provider, Name: p.Name, NoteIndex: p.NoteIndex,
-			PC: p.PC, FileOffset: p.FileOffset, Base: p.Base,
-			Semaphore: p.Semaphore, SemaphoreOffset: p.SemaphoreOffset,
-			Insn: p.Code.Insn, InsnBytes: hex.EncodeToString(p.Code.Bytes), NopCombo: p.Code.Combo,
-			InsnError: joinErrors(p.Code.Err),
-			Args:      p.Args, Arguments: []jsonArg{},
-		}
-		for j := range p.Arguments {
-			jc.Arguments = append(jc.Arguments, argJSON(&p.Arguments[j]))
-		}
-		spec, err := specOf(f, p, o.layout)
-		jc.Spec = hex.EncodeToString(spec)
-		jc.Error = joinErrors(p.Err, err)
-		jf.CallSites = append(jf.CallSites, jc)
-	}
 	return jf
+}
+
+// callSiteJSON is one call site's JSON value.
+func callSiteJSON(f *compiler.File, p *compiler.CallSite, o *dumpOptions) jsonCallSite {
+	jc := jsonCallSite{
+		Provider: p.Provider, Name: p.Name, NoteIndex: p.NoteIndex,
+		PC: p.PC, FileOffset: p.FileOffset, Base: p.Base,
+		Semaphore: p.Semaphore, SemaphoreOffset: p.SemaphoreOffset,
+		Insn: p.Code.Insn, InsnBytes: hex.EncodeToString(p.Code.Bytes), NopCombo: p.Code.Combo,
+		InsnError: joinErrors(p.Code.Err),
+		Args:      p.Args, Arguments: []jsonArg{},
+	}
+	for j := range p.Arguments {
+		jc.Arguments = append(jc.Arguments, argJSON(&p.Arguments[j]))
+	}
+	spec, err := specOf(f, p, o.layout)
+	jc.Spec = hex.EncodeToString(spec)
+	jc.Error = joinErrors(p.Err, err)
+	return jc
 }
 
 func argJSON(a *compiler.Argument) jsonArg {

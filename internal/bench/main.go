@@ -22,6 +22,7 @@
 package main
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"flag"
@@ -57,6 +58,9 @@ type flags struct {
 	sections   string
 }
 
+// traceSectionBegin starts the section make bench-trace writes.
+const traceSectionBegin = "<!-- bench-trace: begin"
+
 func main() {
 	var fl flags
 	flag.IntVar(&fl.runs, "n", 5, "runs per dump command; the median is reported")
@@ -79,13 +83,21 @@ func main() {
 		msg := "skipped: loading BPF and attaching uprobes needs root"
 		fmt.Println("attach and per-hit figures:", msg)
 		fmt.Fprintf(&md, "## Attach, detach and per-hit cost\n\n%s.\n\n", msg)
-	} else {
+	} else if fl.has("attach") || fl.has("hit") {
 		probeFigures(&md, fl)
 	}
 	if fl.has("dump") {
 		dumpFigures(&md, fl)
 	}
 	if fl.out != "" {
+		// make bench-trace's section (internal/bench/tracebench) is
+		// its own: kept as it is, at the end.
+		if old, err := os.ReadFile(fl.out); err == nil {
+			if i := bytes.Index(old, []byte(traceSectionBegin)); i >= 0 {
+				md.WriteString("\n")
+				md.Write(old[i:])
+			}
+		}
 		if err := os.WriteFile(fl.out, []byte(md.String()), 0o644); err != nil {
 			log.Fatal(err)
 		}
@@ -334,8 +346,8 @@ func dumpFigures(md *strings.Builder, fl flags) {
 	files = append(files, corpusFiles(os.Getenv("CORPUS_DIR"))...)
 
 	fmt.Fprintf(md, "## `usdtspec dump` against `readelf -n --wide`\n\n")
-	fmt.Fprintf(md, "Each file dumped with `%s dump FILE` and with `readelf -n --wide FILE`, output to /dev/null, under GNU time for the peak RSS; median wall time of %d runs each. The synthetic files (x86-64, every operand kind) are written by the bench; corpus files (the largest and the one with the most probes under `$CORPUS_DIR`, see `make corpus`) are used when there.\n\n", fl.tool, fl.runs)
-	fmt.Fprintf(md, "| file | MB | probes | usdtspec | readelf | readelf / usdtspec | usdtspec RSS | readelf RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(md, "Each file dumped with `%s dump FILE`, `dump --json FILE` and with `readelf -n --wide FILE`, output to /dev/null, under GNU time for the peak RSS; median wall time of %d runs each. The synthetic files (x86-64, every operand kind) are written by the bench; corpus files (the largest and the one with the most probes under `$CORPUS_DIR`, see `make corpus`) are used when there.\n\n", fl.tool, fl.runs)
+	fmt.Fprintf(md, "| file | command | MB | probes | usdtspec | readelf | readelf / usdtspec | usdtspec RSS | readelf RSS | RSS usdtspec / readelf |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Printf("%-58s %9s %7s %12s %12s %7s %12s %12s\n", "file", "MB", "probes", "usdtspec", "readelf", "ratio", "usdtspec RSS", "readelf RSS")
 	for _, f := range files {
 		st, err := os.Stat(f)
@@ -346,12 +358,15 @@ func dumpFigures(md *strings.Builder, fl flags) {
 		if err != nil {
 			log.Fatal(err)
 		}
-		ours, rss := timeCmd(fl.runs, fl.tool, "dump", f)
 		peer, peerRSS := timeCmd(fl.runs, "readelf", "-n", "--wide", f)
-		fmt.Printf("%-58s %9.1f %7d %12v %12v %6.2fx %9.1f MB %9.1f MB\n", shorten(f), float64(st.Size())/1e6, len(cf.CallSites),
-			ours.Round(time.Microsecond), peer.Round(time.Microsecond), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
-		fmt.Fprintf(md, "| `%s` | %.1f | %d | %s | %s | %.2fx | %.1f MB | %.1f MB |\n", shorten(f), float64(st.Size())/1e6, len(cf.CallSites),
-			ms(ours), ms(peer), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
+		for _, mode := range [][]string{{"dump"}, {"dump", "--json"}} {
+			ours, rss := timeCmd(fl.runs, fl.tool, append(mode, f)...)
+			name := shorten(f) + " " + strings.Join(mode[1:], "")
+			fmt.Printf("%-58s %9.1f %7d %12v %12v %6.2fx %9.1f MB %9.1f MB\n", name, float64(st.Size())/1e6, len(cf.CallSites),
+				ours.Round(time.Microsecond), peer.Round(time.Microsecond), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024)
+			fmt.Fprintf(md, "| `%s` | `%s` | %.1f | %d | %s | %s | %.2fx | %.1f MB | %.1f MB | %.2fx |\n", shorten(f), strings.Join(mode, " "), float64(st.Size())/1e6, len(cf.CallSites),
+				ms(ours), ms(peer), float64(peer)/float64(ours), float64(rss)/1024, float64(peerRSS)/1024, float64(rss)/float64(peerRSS))
+		}
 	}
 	fmt.Println("ratio = readelf time / usdtspec time (above 1: usdtspec is faster); medians of", fl.runs, "runs, output to /dev/null")
 	fmt.Fprintf(md, "\nAbove 1, usdtspec is faster.\n")
