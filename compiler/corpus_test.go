@@ -132,6 +132,10 @@ func corpusDirs() []string {
 func TestCorpus(t *testing.T) {
 	type tally struct {
 		files, sites, args, compiled, unprobeable, debugFiles int
+		// Call sites with a spec, and the arguments they read, under
+		// libbpf's v1.7 layout (all or nothing) and under v1.7+usdtspec
+		// (extension kinds; an argument's failure is its own).
+		sitesV17, argsV17, sitesExt, argsExt int
 		reasons                                               map[string]int
 		examples                                              map[string][]string
 	}
@@ -212,6 +216,20 @@ func TestCorpus(t *testing.T) {
 					t.Errorf("%s: %s:%s at %#x: %v", path, p.Provider, p.Name, p.PC, p.Err)
 				}
 				tl.sites++
+				readable := 0
+				for i := range p.Arguments {
+					if p.Arguments[i].Err == nil {
+						readable++
+					}
+				}
+				if _, err := compiler.Encode(compiler.LayoutV17, f.ByteOrder, p.Arguments, 0); err == nil {
+					tl.sitesV17++
+					tl.argsV17 += readable
+				}
+				if _, err := compiler.Encode(compiler.LayoutUsdtspec, f.ByteOrder, p.Arguments, 0); err == nil {
+					tl.sitesExt++
+					tl.argsExt += readable
+				}
 				malformed := isKnownMalformed(e.Arch, e.Path, p.Provider+":"+p.Name)
 				for i := range p.Arguments {
 					a := &p.Arguments[i]
@@ -258,13 +276,15 @@ func TestCorpus(t *testing.T) {
 		t.Skip("corpus has no files of a supported architecture")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-8s %6s %6s %6s %8s %9s\n", "arch", "files", "notes", "args", "compiled", "diagnosed")
+	fmt.Fprintf(&b, "\n%-8s %6s %6s %6s %8s %9s | %-21s | %-21s\n", "arch", "files", "notes", "args", "compiled", "diagnosed",
+		"v1.7: sites  args", "v1.7+usdtspec: sites  args")
 	for _, a := range compiler.Arches() {
 		tl := tallies[a.Name]
 		if tl == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "%-8s %6d %6d %6d %8d %9d\n", a.Name, tl.files, tl.sites, tl.args, tl.compiled, tl.args-tl.compiled)
+		fmt.Fprintf(&b, "%-8s %6d %6d %6d %8d %9d | %10d %10d | %10d %10d\n", a.Name, tl.files, tl.sites, tl.args, tl.compiled, tl.args-tl.compiled,
+			tl.sitesV17, tl.argsV17, tl.sitesExt, tl.argsExt)
 		if tl.debugFiles > 0 {
 			fmt.Fprintf(&b, "%8s %6d files' symbols from their separate debug files\n", "", tl.debugFiles)
 		}
