@@ -34,8 +34,11 @@ Which processes and files:
                    it exits, after every hit is written
   neither          every process that runs the FILEs the probes name (each
                    PROBE must name its FILE); ends on SIGINT or SIGTERM
-Libraries a process maps later by dlopen are attached only when a PROBE names
-them.
+With -p or COMMAND, the libraries the process maps later (dlopen) are attached
+too, before their code runs: the process is held at its loader's breakpoint
+(_dl_debug_state) meanwhile, typically under a millisecond (the summary says
+the longest). Its parent can see that stop (waitpid with WUNTRACED), as a
+shell's job control would; see docs/trace.md.
 
 Once attached, one line on stderr: "tracing N call sites in M files". On
 SIGINT or SIGTERM it detaches and stops. At the end, a summary on stderr:
@@ -214,6 +217,7 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 	w := bufio.NewWriterSize(out, 1<<20)
 	hw := newHitWriter(w, asJSON)
 	written, writeErr := 0, error(nil)
+	var dropsSeen uint64
 	var h trace.Hit
 	for {
 		err := t.ReadInto(&h, time.Now().Add(100*time.Millisecond))
@@ -222,6 +226,22 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 			// now, with every hit of an exited process already read.
 			if writeErr == nil {
 				writeErr = w.Flush()
+			}
+			// A full ring buffer may have dropped a loader stop's event:
+			// the process would stay stopped. If events were dropped
+			// and it is stopped, handle the stop without its event.
+			if proc != nil {
+				if d, err := t.Drops(); err == nil && d > dropsSeen {
+					dropsSeen = d
+					if proc.Stopped() {
+						n, err := proc.Rescan(trace.Hit{Time: time.Now()})
+						sites += n
+						if err != nil {
+							fmt.Fprintf(stderr, "usdtspec trace: %v\n", err)
+							status = exitFailure
+						}
+					}
+				}
 			}
 			if stop.Load() {
 				break

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -183,6 +184,21 @@ func (p *Process) attachLoader(path string) (link.Link, error) {
 		return nil, err
 	}
 	return ex.Uprobe(loaderSymbol, p.t.coll.Programs["loader"], &link.UprobeOptions{PID: p.pid})
+}
+
+// Stopped reports whether the process is in the stopped state (T in
+// /proc/PID/stat). The trace loop asks when the ring buffer dropped
+// events: a loader stop whose event was dropped would hold the process
+// forever, so it is handled (Rescan) without its event.
+func (p *Process) Stopped() bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and
+	// may hold anything, parentheses included.
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'T'
 }
 
 // Rescan handles the loader stop of a hit with Loader set: it attaches
