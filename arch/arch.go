@@ -38,9 +38,14 @@ const (
 	// (x86-64 "%fs:t_int@tpoff", "%fs:8(%rax,%rdx,4)"). The thread
 	// pointer is not in pt_regs: the BPF side reads it from the task.
 	TLS
+	// Pair: a value twice as wide as the program's registers, its low
+	// half in Base and its high half in Index (a 32-bit program's 64-bit
+	// value: i386 "-8@%eax" is eax:edx). The note names only Base; the
+	// architecture's RegisterPair says which register holds the rest.
+	Pair
 )
 
-var kindNames = [...]string{Const: "const", Reg: "reg", Deref: "deref", SIB: "sib", Index: "index", TLS: "tls"}
+var kindNames = [...]string{Const: "const", Reg: "reg", Deref: "deref", SIB: "sib", Index: "index", TLS: "tls", Pair: "pair"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -153,6 +158,10 @@ type Arch struct {
 	// RegisterBytes is the width of the program's general registers; 0
 	// means 8. A register operand wider than that is ErrPartialRegister.
 	RegisterBytes int
+	// RegisterPair names the register that holds the high half of a
+	// value twice RegisterBytes wide whose note names low, the register
+	// of its low half; ok is false where no rule says. nil: no pairs.
+	RegisterPair func(low Register) (high Register, ok bool)
 	// IPOffset is the byte offset of the instruction pointer in the
 	// kernel's pt_regs, which the BPF side reads for its IP-to-spec-id
 	// fallback on kernels without BPF cookies.

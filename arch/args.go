@@ -90,6 +90,12 @@ func ParseArg(a *Arch, text string) (Arg, error) {
 		}
 	}
 	if arg.Kind == Reg && a.RegisterBytes != 0 && arg.Size > a.RegisterBytes {
+		if a.RegisterPair != nil && arg.Size == 2*a.RegisterBytes {
+			if hi, ok := a.RegisterPair(arg.Base); ok {
+				arg.Kind, arg.Index, arg.Scale = Pair, hi, 1
+				return arg, nil
+			}
+		}
 		return arg, fmt.Errorf("%w: %d bytes named by the %d-byte register %s, which holds only the low half; the note does not say which register holds the rest", ErrPartialRegister, arg.Size, a.RegisterBytes, arg.Base.Name)
 	}
 	return arg, nil

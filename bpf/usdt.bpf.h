@@ -51,6 +51,7 @@ enum __bpf_usdt_arg_type {
 #define __USDTSPEC_ARG_TLS_DEREF 0x82 /* *(tp + base + off) */
 #define __USDTSPEC_ARG_TLS_SIB 0x83	  /* *(tp + base + idx << scale + off) */
 #define __USDTSPEC_ARG_TLS_INDEX 0x84 /* *(tp + idx << scale + off) */
+#define __USDTSPEC_ARG_PAIR      0x85 /* (u32)reg | idx << 32: a 32-bit program's 64-bit value */
 /* An argument that did not compile: bpf_usdt_arg returns -EINVAL for it
  * alone (any type this decoder does not know does). */
 #define __USDTSPEC_ARG_FAILING 0xff
@@ -154,35 +155,48 @@ __attribute__((unused)) static __always_inline int bpf_usdt_arg_size(struct pt_r
  * the loads beyond it. */
 volatile const __u32 __usdtspec_ctx_size = 152;
 
-/* Reads the register at byte offset off of pt_regs into *val. The verifier
- * allows only constant offsets into the context, hence the switch: an
- * 8-byte-aligned offset inside __usdtspec_ctx_size is loaded straight from
- * the context, without a helper call; any other goes through
- * bpf_probe_read_kernel. The size is checked in each case, against the
- * case's constant: clang turns the switch into arithmetic the verifier
- * cannot follow (a rotate), so only a comparison of two known values lets
- * it drop the loads past a small context (32-bit arm). */
-#define __USDTSPEC_CTX_REG(o)						\
-	case o:								\
-		if (o + 8 <= __usdtspec_ctx_size) {			\
-			*val = *(unsigned long *)((void *)ctx + o);	\
-			return 0;					\
-		}							\
-		break;
-static __always_inline int __usdtspec_reg(struct pt_regs *ctx, unsigned int off, unsigned long *val)
+/* The registers of the context, 8 bytes each, copied to the stack once per
+ * hit: the verifier allows only constant offsets into the context, but a
+ * bounded variable index into the stack, so a register whose offset comes
+ * from the spec is then one load, without a helper call or a switch over
+ * the offsets (which, inlined for every argument, made BPF_USDT's code
+ * tens of kilobytes). Each word is copied only if it lies inside
+ * __usdtspec_ctx_size; the verifier knows that value and drops the other
+ * loads. */
+#define __USDTSPEC_CTX_WORDS 19
+struct __usdtspec_regs {
+	unsigned long w[__USDTSPEC_CTX_WORDS];
+};
+
+#define __USDTSPEC_CTX_WORD(i)						\
+	if ((i) * 8 + 8 <= size)					\
+		regs->w[i] = *(unsigned long *)((void *)ctx + (i) * 8);
+static __always_inline void __usdtspec_load_regs(struct pt_regs *ctx, struct __usdtspec_regs *regs)
 {
-	switch (off) {
-	__USDTSPEC_CTX_REG(0) __USDTSPEC_CTX_REG(8) __USDTSPEC_CTX_REG(16)
-	__USDTSPEC_CTX_REG(24) __USDTSPEC_CTX_REG(32) __USDTSPEC_CTX_REG(40)
-	__USDTSPEC_CTX_REG(48) __USDTSPEC_CTX_REG(56) __USDTSPEC_CTX_REG(64)
-	__USDTSPEC_CTX_REG(72) __USDTSPEC_CTX_REG(80) __USDTSPEC_CTX_REG(88)
-	__USDTSPEC_CTX_REG(96) __USDTSPEC_CTX_REG(104) __USDTSPEC_CTX_REG(112)
-	__USDTSPEC_CTX_REG(120) __USDTSPEC_CTX_REG(128) __USDTSPEC_CTX_REG(136)
-	__USDTSPEC_CTX_REG(144)
+	__u32 size = __usdtspec_ctx_size;
+
+	__USDTSPEC_CTX_WORD(0) __USDTSPEC_CTX_WORD(1) __USDTSPEC_CTX_WORD(2)
+	__USDTSPEC_CTX_WORD(3) __USDTSPEC_CTX_WORD(4) __USDTSPEC_CTX_WORD(5)
+	__USDTSPEC_CTX_WORD(6) __USDTSPEC_CTX_WORD(7) __USDTSPEC_CTX_WORD(8)
+	__USDTSPEC_CTX_WORD(9) __USDTSPEC_CTX_WORD(10) __USDTSPEC_CTX_WORD(11)
+	__USDTSPEC_CTX_WORD(12) __USDTSPEC_CTX_WORD(13) __USDTSPEC_CTX_WORD(14)
+	__USDTSPEC_CTX_WORD(15) __USDTSPEC_CTX_WORD(16) __USDTSPEC_CTX_WORD(17)
+	__USDTSPEC_CTX_WORD(18)
+}
+#undef __USDTSPEC_CTX_WORD
+
+/* Reads the register at byte offset off of pt_regs into *val: an
+ * 8-byte-aligned offset inside __usdtspec_ctx_size from the copy, any
+ * other with bpf_probe_read_kernel, as libbpf reads them all. */
+static __always_inline int __usdtspec_reg(struct pt_regs *ctx, const struct __usdtspec_regs *regs,
+					  unsigned int off, unsigned long *val)
+{
+	if (off + 8 <= __usdtspec_ctx_size && !(off & 7)) {
+		*val = regs->w[off >> 3];
+		return 0;
 	}
 	return bpf_probe_read_kernel(val, sizeof(*val), (void *)ctx + off);
 }
-#undef __USDTSPEC_CTX_REG
 
 /* The user thread pointer of the current task: the x86-64 %fs base, which
  * the kernel keeps in task->thread.fsbase (updated by arch_prctl and
@@ -203,7 +217,8 @@ static __always_inline int __usdtspec_thread_pointer(unsigned long *tp)
 }
 
 /* bpf_usdt_arg with the call site's spec already looked up. */
-static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt_spec *spec, __u64 n, long *res)
+static __always_inline int __usdtspec_arg(struct pt_regs *ctx, const struct __usdtspec_regs *regs,
+					  struct __bpf_usdt_spec *spec, __u64 n, long *res)
 {
 	struct __bpf_usdt_arg_spec *arg;
 	unsigned long val, idx;
@@ -222,7 +237,12 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt
 
 	/* An unsigned int, not the enum: the extension types are outside it. */
 	type = arg->arg_type;
-	switch (type) {
+	/* A register, the common case, first: one load from the copy. */
+	if (__builtin_expect(type == BPF_USDT_ARG_REG, 1)) {
+		err = __usdtspec_reg(ctx, regs, (unsigned short)arg->reg_off, &val);
+		if (err)
+			return err;
+	} else switch (type) {
 	case BPF_USDT_ARG_CONST:
 		val = arg->val_off;
 		/* Keeps clang from merging this load with __usdtspec_reg's
@@ -230,10 +250,16 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt
 		 * a map value and the context is refused by the verifier. */
 		barrier_var(val);
 		break;
-	case BPF_USDT_ARG_REG:
-		err = __usdtspec_reg(ctx, (unsigned short)arg->reg_off, &val);
+	case __USDTSPEC_ARG_PAIR:
+		/* A 32-bit program's 64-bit value in two registers: its low
+		 * half in reg_off's, its high half in idx_reg_off's. */
+		err = __usdtspec_reg(ctx, regs, (unsigned short)arg->reg_off, &val);
 		if (err)
 			return err;
+		err = __usdtspec_reg(ctx, regs, arg->idx_reg_off, &idx);
+		if (err)
+			return err;
+		val = (val & 0xffffffffUL) | idx << 32;
 		break;
 	case BPF_USDT_ARG_REG_DEREF:
 	case BPF_USDT_ARG_SIB:
@@ -248,13 +274,13 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt
 		val = 0;
 		if (type == BPF_USDT_ARG_REG_DEREF || type == BPF_USDT_ARG_SIB ||
 		    type == __USDTSPEC_ARG_TLS_DEREF || type == __USDTSPEC_ARG_TLS_SIB) {
-			err = __usdtspec_reg(ctx, (unsigned short)arg->reg_off, &val);
+			err = __usdtspec_reg(ctx, regs, (unsigned short)arg->reg_off, &val);
 			if (err)
 				return err;
 		}
 		if (type == BPF_USDT_ARG_SIB || type == __USDTSPEC_ARG_INDEX ||
 		    type == __USDTSPEC_ARG_TLS_SIB || type == __USDTSPEC_ARG_TLS_INDEX) {
-			err = __usdtspec_reg(ctx, arg->idx_reg_off, &idx);
+			err = __usdtspec_reg(ctx, regs, arg->idx_reg_off, &idx);
 			if (err)
 				return err;
 			val += idx << arg->scale_bitshift;
@@ -295,7 +321,10 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, struct __bpf_usdt
  * task->thread.fsbase) or a bpf_probe_read error; *res is 0 on error. */
 __attribute__((unused)) static __always_inline int bpf_usdt_arg(struct pt_regs *ctx, __u64 n, long *res)
 {
-	return __usdtspec_arg(ctx, __bpf_usdt_lookup(ctx), n, res);
+	struct __usdtspec_regs regs;
+
+	__usdtspec_load_regs(ctx, &regs);
+	return __usdtspec_arg(ctx, &regs, __bpf_usdt_lookup(ctx), n, res);
 }
 
 /* The cookie given when attaching (not the BPF cookie, which carries the
@@ -310,7 +339,7 @@ __attribute__((unused)) static __always_inline long bpf_usdt_cookie(struct pt_re
 /* BPF_USDT(name, a, b, ...) declares a program whose arguments are the
  * USDT arguments, fetched as bpf_usdt_arg does (a failed fetch gives 0),
  * with the call site's spec looked up once for all of them. */
-#define ___usdtspec_arg(n) ({ long _x; __usdtspec_arg(ctx, ___usdtspec_spec, n, &_x); _x; })
+#define ___usdtspec_arg(n) ({ long _x; __usdtspec_arg(ctx, &___usdtspec_regs, ___usdtspec_spec, n, &_x); _x; })
 #define ___bpf_usdt_args0() ctx
 #define ___bpf_usdt_args1(x) ___bpf_usdt_args0(), ___usdtspec_arg(0)
 #define ___bpf_usdt_args2(x, args...) ___bpf_usdt_args1(args), ___usdtspec_arg(1)
@@ -334,6 +363,8 @@ typeof(name(0)) name(struct pt_regs *ctx)				\
 {									\
 	__attribute__((unused)) struct __bpf_usdt_spec *___usdtspec_spec = \
 		__bpf_usdt_lookup(ctx);					\
+	__attribute__((unused)) struct __usdtspec_regs ___usdtspec_regs; \
+	__usdtspec_load_regs(ctx, &___usdtspec_regs);			\
 	_Pragma("GCC diagnostic push")					\
 	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
 	return ____##name(___bpf_usdt_args(args));			\

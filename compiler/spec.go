@@ -103,6 +103,7 @@ const (
 	argTypeTLSDeref = 0x82 // *(tp + base + off)
 	argTypeTLSSIB   = 0x83 // *(tp + base + idx<<scale + off)
 	argTypeTLSIndex = 0x84 // *(tp + idx<<scale + off)
+	argTypePair     = 0x85 // reg (low 32 bits) | idx_reg << 32: a 32-bit program's 64-bit value
 	// ArgTypeFailing is the arg_type of an argument that does not
 	// compile ([Unreadable] ones in every layout, any failure in an
 	// extended one): no decoder knows it, libbpf's included, so
@@ -162,7 +163,12 @@ func AppendSpec(buf []byte, l Layout, order binary.ByteOrder, args []Argument, c
 			if err == nil {
 				continue
 			}
-			if !l.Extended {
+			switch {
+			case a.Kind == arch.Pair && !l.Extended:
+				// A register pair is a hardware limit to libbpf: it reads
+				// the named register alone, the low half. Strict layouts
+				// keep the failing argument such an operand always had.
+			case !l.Extended:
 				return buf[:start], &ArgError{Index: i, Operand: a.Text, Err: err}
 			}
 			clear(b)
@@ -189,6 +195,8 @@ func (l Layout) argType(a *arch.Arg) (byte, error) {
 		return 0, fmt.Errorf("%w: %s operands need %s (bpf/usdt.bpf.h)", ErrLayout, a.Kind, LayoutUsdtspec.Name)
 	case a.Kind == arch.Index:
 		return argTypeIndex, nil
+	case a.Kind == arch.Pair:
+		return argTypePair, nil
 	case a.Kind == arch.TLS:
 		switch base, idx := a.Base.Name != "", a.Index.Name != ""; {
 		case base && idx:

@@ -133,3 +133,32 @@ func TestLayoutNames(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodePair: a 32-bit program's 64-bit value in a register pair
+// (i386 -8@%eax: eax low, edx high) has a type of its own in
+// v1.7+usdtspec; libbpf would read eax alone, so strict layouts keep the
+// failing argument such an operand always had, and the spec.
+func TestEncodePair(t *testing.T) {
+	pair := Argument{Arg: arch.Arg{Text: "-8@%eax", Size: 8, Signed: true, Operand: arch.Operand{
+		Kind: arch.Pair, Base: arch.Register{Name: "eax", Offset: 80}, Index: arch.Register{Name: "edx", Offset: 96}, Scale: 1}}}
+	args := []Argument{okArg, pair}
+	for _, tt := range []struct {
+		layout Layout
+		arg    string
+	}{
+		{LayoutUsdtspec, "0000000000000000 85 00 6000 0000 5000 01 00 000000000000"},
+		{LayoutV17, "0000000000000000 ff 00 0000 0000 0000 01 00 000000000000"},
+	} {
+		got, err := Encode(tt.layout, binary.LittleEndian, args, 7)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.layout.Name, err)
+		}
+		want := unhex(t, okArgHex+tt.arg+zeroHex(10*24)+"0700000000000000 0200 000000000000")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: spec (-want +got):\n%s", tt.layout.Name, diff)
+		}
+	}
+	if l := LayoutUsdtspec.For(args); l != LayoutUsdtspec {
+		t.Errorf("For = %s, want %s", l.Name, LayoutUsdtspec.Name)
+	}
+}

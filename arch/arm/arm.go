@@ -33,7 +33,21 @@ import (
 // offsetof(struct pt_regs, uregs[15]), the pc.
 var Arch = &arch.Arch{Name: "arm", Machine: elf.EM_ARM, Class: elf.ELFCLASS32, RegisterBytes: 4, IPOffset: 60,
 	ParseOperand: parseOperand, GOARCH: []string{"arm"},
-	CheckSite: checkSite, ContextSize: 18 * 4} // struct pt_regs { long uregs[18]; }
+	CheckSite: checkSite, ContextSize: 18 * 4, // struct pt_regs { long uregs[18]; }
+	RegisterPair: registerPair}
+
+// registerPair: a 64-bit value named by rN has its high half in rN+1.
+// gcc and clang both keep a 64-bit value in consecutive registers (the
+// pair ldrd and strd load; clang's GPRPair), low half first; clang
+// passes such probe arguments in memory anyway. The conformance cases'
+// arm builds check it.
+func registerPair(low arch.Register) (arch.Register, bool) {
+	n := int(low.Offset / 4)
+	if low.Offset%4 != 0 || n >= 12 {
+		return arch.Register{}, false // r12 (ip) and up: no pair ends in sp
+	}
+	return arch.Register{Name: fmt.Sprintf("r%d", n+1), Offset: low.Offset + 4}, true
+}
 
 // pcOffset is the pc's slot, uregs[15].
 const pcOffset = 60

@@ -205,20 +205,25 @@ func TestParseArg(t *testing.T) {
 		{"2@ip", arch.Arg{Size: 2, Operand: reg(ip)}},
 		{"8@[sp]", arch.Arg{Size: 8, Operand: deref(sp, 0)}},
 		{"-2@[r0, r1, lsl #1]", arch.Arg{Size: 2, Signed: true, Operand: sib(r0, r1, 2)}},
+		// A 64-bit value in a register pair, named by its low register:
+		// the high half is in the next one.
+		{"-8@r8", arch.Arg{Size: 8, Signed: true, Operand: arch.Operand{Kind: arch.Pair, Base: r8, Index: arch.Register{Name: "r9", Offset: 36}, Scale: 1}}},
+		// clang's double in a core register pair (survey 4.4).
+		{"8f@r0", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Pair, Base: r0, Index: r1, Scale: 1}}},
+		{"8@sb", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Pair, Base: sb, Index: arch.Register{Name: "r10", Offset: 40}, Scale: 1}}},
 	})
 }
 
 func TestParseArgErrors(t *testing.T) {
 	archtest.CheckArgErrors(t, Arch, []archtest.ArgErrorCase{
-		// A 64-bit value named by one 32-bit register: only the low half.
-		{"-8@r8", arch.ErrPartialRegister, 8, false},
+		// A 64-bit value named by a register no pair starts at (the pair
+		// would end in sp or beyond): only the low half.
+		{"-8@r12", arch.ErrPartialRegister, 8, false},
 		{"4@#1.5e+0", arch.ErrSyntax, 4, false},
 		{"2f@#1.5e+0", arch.ErrSize, 2, true},
 		{"4f@#1.5q", arch.ErrSyntax, 4, true},
 		{"4f@#0x1p3", arch.ErrSyntax, 4, true},
 		{"8@lr", arch.ErrPartialRegister, 8, false},
-		// clang's double in a core register pair (survey 4.4).
-		{"8f@r0", arch.ErrPartialRegister, 8, true},
 		{"8f@d0", arch.ErrFloatRegister, 8, true},
 		{"4f@s0", arch.ErrFloatRegister, 4, true},
 		{"-4@#:lower16:sym", arch.ErrSymbolic, 4, false},

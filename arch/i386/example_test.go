@@ -7,9 +7,11 @@ import (
 	"github.com/usdtspec/usdtspec/arch/i386"
 )
 
-// An i386 note: a 64-bit value named by one 32-bit register is refused, as only its low half is in that register.
+// An i386 note: a 64-bit value named by one 32-bit register is in a
+// register pair (gcc's: edx:eax here), and one named by ebp is refused, as
+// only its low half would be there.
 func Example() {
-	for _, text := range arch.Split("-4@8(%ebp) 4@%eax -8@%edx") {
+	for _, text := range arch.Split("-4@8(%ebp) 4@%eax -8@%eax -8@%ebp") {
 		a, err := arch.ParseArg(i386.Arch, text)
 		if err != nil {
 			fmt.Println(err)
@@ -20,6 +22,8 @@ func Example() {
 			fmt.Printf("%-14s const %d\n", text, int64(a.Value))
 		case arch.Reg:
 			fmt.Printf("%-14s %d bytes in %s, pt_regs+%d\n", text, a.Size, a.Base.Name, a.Base.Offset)
+		case arch.Pair:
+			fmt.Printf("%-14s %d bytes in %s:%s, pt_regs+%d and +%d\n", text, a.Size, a.Index.Name, a.Base.Name, a.Index.Offset, a.Base.Offset)
 		default:
 			fmt.Printf("%-14s %d bytes at %s%+d, %s at pt_regs+%d\n", text, a.Size, a.Base.Name, a.Offset, a.Base.Name, a.Base.Offset)
 		}
@@ -27,5 +31,6 @@ func Example() {
 	// Output:
 	// -4@8(%ebp)     4 bytes at ebp+8, ebp at pt_regs+32
 	// 4@%eax         4 bytes in eax, pt_regs+80
-	// value wider than its register: 8 bytes named by the 4-byte register edx, which holds only the low half; the note does not say which register holds the rest
+	// -8@%eax        8 bytes in edx:eax, pt_regs+96 and +80
+	// value wider than its register: 8 bytes named by the 4-byte register ebp, which holds only the low half; the note does not say which register holds the rest
 }

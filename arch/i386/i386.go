@@ -13,7 +13,25 @@ import (
 
 // Arch is 32-bit x86 on an x86-64 kernel. IPOffset is pt_regs.ip.
 var Arch = &arch.Arch{Name: "i386", Machine: elf.EM_386, Class: elf.ELFCLASS32, IPOffset: 128, RegisterBytes: 4,
-	ParseOperand: grammar.ParseOperand, GOARCH: []string{"amd64"}}
+	RegisterPair: registerPair, ParseOperand: grammar.ParseOperand, GOARCH: []string{"amd64"}}
+
+// pairHigh is where a 64-bit value named by its low register keeps its
+// high half. gcc puts a DImode value in two hard registers numbered N and
+// N+1 in its own order (ax, dx, cx, bx, si, di, bp): "-8@%eax" is
+// eax:edx, "-8@%ecx" is ecx:ebx, "-8@%esi" is esi:edi (the i386
+// conformance builds check each at -O0 and -O2). clang passes a 64-bit
+// probe argument in memory instead ("-8@16(%esp)"): with sys/sdt.h's
+// "nor" constraint it never names a register for one.
+var pairHigh = map[string]string{"eax": "edx", "edx": "ecx", "ecx": "ebx", "ebx": "esi", "esi": "edi", "edi": "ebp"}
+
+func registerPair(low arch.Register) (arch.Register, bool) {
+	hi, ok := pairHigh[low.Name]
+	if !ok {
+		return arch.Register{}, false
+	}
+	r, err := ptRegs.Lookup(hi)
+	return r, err == nil
+}
 
 var grammar = &amd64.Grammar{Regs: ptRegs, Relocations: map[string]arch.SymbolRef{"GOTOFF": arch.SymbolGOTOffset}}
 

@@ -38,15 +38,21 @@ func TestParseArg(t *testing.T) {
 		{"-8@g_i64+16(,%eax,8)", arch.Arg{Size: 8, Signed: true, Operand: arch.Operand{Kind: arch.Index, Index: reg("eax", offEAX), Scale: 8, Offset: 16, Symbol: "g_i64"}}},
 		{"4@8+x@GOTOFF(%ebx)", arch.Arg{Size: 4, Operand: arch.Operand{Kind: arch.Deref, Base: reg("ebx", offEBX), Offset: 8, Symbol: "x", SymbolRef: arch.SymbolGOTOffset}}},
 		{"-1@%ah", arch.Arg{Size: 1, Signed: true, Operand: arch.Operand{Kind: arch.Reg, Base: reg("ah", offEAX+1)}}},
+		// A 64-bit value named by its low register: gcc's register pair,
+		// the high half in the next register of gcc's order.
+		{"-8@%eax", arch.Arg{Size: 8, Signed: true, Operand: arch.Operand{Kind: arch.Pair, Base: reg("eax", offEAX), Index: reg("edx", offEDX), Scale: 1}}},
+		{"8@%ecx", arch.Arg{Size: 8, Operand: arch.Operand{Kind: arch.Pair, Base: reg("ecx", offECX), Index: reg("ebx", offEBX), Scale: 1}}},
+		{"8f@%esi", arch.Arg{Size: 8, Float: true, Operand: arch.Operand{Kind: arch.Pair, Base: reg("esi", 104), Index: reg("edi", 112), Scale: 1}}},
 	})
 }
 
 func TestParseArgErrors(t *testing.T) {
 	archtest.CheckArgSentinels(t, Arch, []archtest.ArgSentinelCase{
 		{"-8@%rax", arch.ErrUnknownRegister},
-		// A 64-bit value named by one 32-bit register: half of it.
-		{"-8@%eax", arch.ErrPartialRegister},
-		{"8f@%esi", arch.ErrPartialRegister},
+		// A 64-bit value named by a register no gcc pair starts at (the
+		// pair would end in esp), or by a 16-bit one: half of it.
+		{"-8@%ebp", arch.ErrPartialRegister},
+		{"-8@%ax", arch.ErrPartialRegister},
 		{"-4@%r8d", arch.ErrUnknownRegister},
 		{"1@%sil", arch.ErrUnknownRegister},
 		{"8@x@GOTPCREL(%eip)", arch.ErrSymbolic},

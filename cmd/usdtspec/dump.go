@@ -104,24 +104,11 @@ func dump(args []string, stdout, stderr io.Writer) int {
 		jw = &jsonDocWriter{w: w}
 	}
 	for _, name := range files {
-		f, err := compiler.OpenWithOptions(name, &opts.read)
-		if err != nil {
-			fmt.Fprintf(stderr, "usdtspec: %s\n", printable(err.Error()))
+		st, ok := dumpFile(w, jw, stderr, name, &opts)
+		if !ok {
 			status = exitFailure
-			continue
 		}
-		for _, ne := range f.NoteErrors {
-			fmt.Fprintf(stderr, "usdtspec: %s: %s\n", printable(name), printable(ne.Error()))
-		}
-		if opts.json {
-			if err := jw.file(f, &opts); err != nil {
-				fmt.Fprintf(stderr, "usdtspec: %s: %v\n", printable(name), err)
-				return exitFailure
-			}
-		} else {
-			writeTable(w, f, &opts)
-		}
-		if !flush() {
+		if st == exitFailure || !flush() {
 			return exitFailure
 		}
 	}
@@ -132,6 +119,70 @@ func dump(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// dumpFile dumps one file; ok is false when it could not be read, and
+// status exitFailure when the dump must stop (its output is cut short).
+//
+// The call sites are not held (a file of a million would take 150 MB):
+// a first pass over the notes counts them and finds the layout, the
+// debug file and the note errors, which the table's and the JSON's
+// header say before any call site, and a second prints them.
+func dumpFile(w *bufio.Writer, jw *jsonDocWriter, stderr io.Writer, name string, o *dumpOptions) (status int, ok bool) {
+	s, err := compiler.OpenStream(name, &o.read)
+	if err != nil {
+		fmt.Fprintf(stderr, "usdtspec: %s\n", printable(err.Error()))
+		return 0, false
+	}
+	defer s.Close()
+	f := s.File
+	n := 0
+	extended := false
+	if err := s.Walk(func(p *compiler.CallSite) bool {
+		if o.selects(p) {
+			n++
+		}
+		extended = extended || o.layout.For(p.Arguments) != o.layout.Strict()
+		return true
+	}); err != nil {
+		fmt.Fprintf(stderr, "usdtspec: %s\n", printable(err.Error()))
+		return 0, false
+	}
+	layout := o.layout.Strict()
+	if extended {
+		layout = o.layout
+	}
+	for _, ne := range f.NoteErrors {
+		fmt.Fprintf(stderr, "usdtspec: %s: %s\n", printable(name), printable(ne.Error()))
+	}
+	if o.json {
+		err = jw.file(f, s.Walk, layout, o)
+	} else {
+		err = writeTable(w, f, s.Walk, n, o)
+	}
+	if err != nil {
+		// Part of the file is printed: what follows would not fit.
+		w.Flush()
+		fmt.Fprintf(stderr, "usdtspec: %s\n", printable(err.Error()))
+		return exitFailure, false
+	}
+	return 0, true
+}
+
+// walkFunc hands a file's call sites to fn in order: a Stream's Walk,
+// or a loop over an opened File's CallSites.
+type walkFunc func(fn func(p *compiler.CallSite) bool) error
+
+// walkSites is walkFunc over f.CallSites.
+func walkSites(f *compiler.File) walkFunc {
+	return func(fn func(p *compiler.CallSite) bool) error {
+		for i := range f.CallSites {
+			if !fn(&f.CallSites[i]) {
+				break
+			}
+		}
+		return nil
+	}
 }
 
 // selects reports whether --probe lists the call site's probe.
@@ -158,7 +209,8 @@ func specOf(f *compiler.File, p *compiler.CallSite, l compiler.Layout) ([]byte, 
 }
 
 // fileLayout is the layout f's specs need: l's libbpf layout unless
-// some call site needs l's extensions.
+// some call site needs l's extensions. (dumpFile finds it in its first
+// pass.)
 func fileLayout(f *compiler.File, l compiler.Layout) compiler.Layout {
 	for i := range f.CallSites {
 		if l.For(f.CallSites[i].Arguments) != l.Strict() {
@@ -274,14 +326,16 @@ const (
 	jsonSiteIndent  = "        "
 )
 
-func (jw *jsonDocWriter) file(f *compiler.File, o *dumpOptions) error {
+// file writes f, whose call sites walk hands out and whose specs need
+// layout (see fileLayout).
+func (jw *jsonDocWriter) file(f *compiler.File, walk walkFunc, layout compiler.Layout, o *dumpOptions) error {
 	if jw.files == 0 {
 		jw.w.WriteString("{\n  \"files\": [\n" + jsonFileIndent)
 	} else {
 		jw.w.WriteString(",\n" + jsonFileIndent)
 	}
 	jw.files++
-	jf := fileJSON(f, o)
+	jf := fileJSON(f, layout)
 	noteErrors := jf.NoteErrors
 	jf.NoteErrors = nil
 	// The file's fields up to call_sites, which json.MarshalIndent puts
@@ -294,10 +348,9 @@ func (jw *jsonDocWriter) file(f *compiler.File, o *dumpOptions) error {
 	jw.w.WriteString(",\n" + jsonFieldIndent + "\"call_sites\": [")
 	n := 0
 	sw := newJSONSiteWriter(f, o)
-	for i := range f.CallSites {
-		p := &f.CallSites[i]
+	err = walk(func(p *compiler.CallSite) bool {
 		if !o.selects(p) {
-			continue
+			return true
 		}
 		if n == 0 {
 			jw.buf = append(jw.buf[:0], "\n"+jsonSiteIndent...)
@@ -307,6 +360,10 @@ func (jw *jsonDocWriter) file(f *compiler.File, o *dumpOptions) error {
 		jw.buf = sw.appendSite(jw.buf, p)
 		jw.w.Write(jw.buf)
 		n++
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	if n > 0 {
 		jw.w.WriteString("\n" + jsonFieldIndent)
@@ -348,7 +405,7 @@ type jsonFileHead struct {
 // toJSON is a whole file's JSON value, as the streaming writer writes it
 // in parts; the tests encode it with json.Encoder to check that writer.
 func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
-	jf := fileJSON(f, o)
+	jf := fileJSON(f, fileLayout(f, o.layout))
 	for i := range f.CallSites {
 		p := &f.CallSites[i]
 		if o.selects(p) {
@@ -358,15 +415,16 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 	return jf
 }
 
-// fileJSON is a file's JSON value without its call sites.
-func fileJSON(f *compiler.File, o *dumpOptions) jsonFile {
+// fileJSON is a file's JSON value without its call sites, whose specs
+// need layout.
+func fileJSON(f *compiler.File, layout compiler.Layout) jsonFile {
 	jf := jsonFile{
 		Path:       f.Path,
 		Machine:    machineName(f),
 		Class:      classBits(f),
 		ByteOrder:  byteOrderName(f),
 		Type:       strings.TrimPrefix(f.Type.String(), "ET_"),
-		SpecLayout: fileLayout(f, o.layout).Name,
+		SpecLayout: layout.Name,
 		DebugFile:  f.DebugFile,
 		CallSites:  []jsonCallSite{},
 		NoteErrors: []string{},
@@ -410,7 +468,7 @@ func argJSON(a *compiler.Argument) jsonArg {
 	switch a.Kind {
 	case arch.Const:
 		ja.Value = json.Number(decodedValue(&a.Arg))
-	case arch.SIB, arch.Index, arch.TLS:
+	case arch.SIB, arch.Index, arch.TLS, arch.Pair:
 		// Index has no base register, TLS may have neither: their
 		// names are then "".
 		ja.IndexReg, ja.IndexRegOffset, ja.Scale = a.Index.Name, a.Index.Offset, a.Scale
@@ -436,16 +494,11 @@ func joinErrors(errs ...error) string {
 
 // ---- table ----
 
-// writeTable lists a file's call sites. The part of a call site's block
-// that depends only on its argument string (argument lines and spec) is
-// rendered once per distinct string: files repeat them a lot.
-func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
-	n := 0
-	for i := range f.CallSites {
-		if o.selects(&f.CallSites[i]) {
-			n++
-		}
-	}
+// writeTable lists a file's call sites, n of them selected. The part of
+// a call site's block that depends only on its argument string
+// (argument lines and spec) is rendered once per distinct string: files
+// repeat them a lot.
+func writeTable(w *bufio.Writer, f *compiler.File, walk walkFunc, n int, o *dumpOptions) error {
 	fmt.Fprintf(w, "%s: %s ELF%d %s-endian %s, %d call sites\n",
 		printable(f.Path), machineName(f), classBits(f), byteOrderName(f), strings.TrimPrefix(f.Type.String(), "ET_"), n)
 	if f.DebugFile != "" {
@@ -459,10 +512,9 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 	}
 	blocks := map[string][]byte{}
 	var b []byte
-	for i := range f.CallSites {
-		p := &f.CallSites[i]
+	return walk(func(p *compiler.CallSite) bool {
 		if !o.selects(p) {
-			continue
+			return true
 		}
 		b = append(b[:0], "  "...)
 		b = append(b, printable(p.Provider)...)
@@ -481,27 +533,39 @@ func writeTable(w *bufio.Writer, f *compiler.File, o *dumpOptions) {
 		b = append(b, printable(p.Args)...)
 		b = append(b, '\n')
 		w.Write(b)
-		key := p.Args
-		for _, a := range p.Arguments {
-			if a.PCRelative {
-				// Resolved per call site: the offset depends on the pc.
-				key += "\x00" + strconv.FormatUint(p.PC, 16)
-				break
+		if pcRelative(p) {
+			// Resolved per call site (the offset depends on the pc):
+			// rendered each time, not kept, or the cache would grow
+			// with the call sites.
+			w.Write(argumentBlock(f, p, o.layout))
+		} else {
+			block, ok := blocks[p.Args]
+			if !ok {
+				block = argumentBlock(f, p, o.layout)
+				blocks[p.Args] = block
 			}
+			w.Write(block)
 		}
-		block, ok := blocks[key]
-		if !ok {
-			block = argumentBlock(f, p, o.layout)
-			blocks[key] = block
-		}
-		w.Write(block)
 		if p.Err != nil {
 			writeError(w, "    error: ", p.Err)
 		}
 		if p.Code.Err != nil {
 			writeError(w, "    error: ", p.Code.Err)
 		}
+		return true
+	})
+}
+
+// pcRelative reports whether a call site's arguments differ from those
+// of other call sites with the same argument string: a PC-relative
+// operand's offset depends on the pc.
+func pcRelative(p *compiler.CallSite) bool {
+	for i := range p.Arguments {
+		if p.Arguments[i].PCRelative {
+			return true
+		}
 	}
+	return false
 }
 
 // appendSite adds the instruction at the call site, or its nop combo,
@@ -577,6 +641,8 @@ func writeArg(w io.Writer, i int, a *compiler.Argument) {
 		fmt.Fprintf(w, "value %s\n", decodedValue(&a.Arg))
 	case arch.Reg:
 		fmt.Fprintf(w, "%s@pt_regs+%d\n", a.Base.Name, a.Base.Offset)
+	case arch.Pair:
+		fmt.Fprintf(w, "%s@pt_regs+%d:%s@pt_regs+%d (high:low)", a.Index.Name, a.Index.Offset, a.Base.Name, a.Base.Offset)
 	case arch.Deref:
 		fmt.Fprintf(w, "*(%s@pt_regs+%d %+d)", a.Base.Name, a.Base.Offset, a.Offset)
 	case arch.SIB:

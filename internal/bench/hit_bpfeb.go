@@ -41,6 +41,7 @@ type hitOut struct {
 const (
 	hitMapBpfUsdtIpToSpecId           = "__bpf_usdt_ip_to_spec_id"
 	hitMapBpfUsdtSpecs                = "__bpf_usdt_specs"
+	hitProgCtxload12                  = "ctxload12"
 	hitProgDecode12                   = "decode12"
 	hitProgEmpty                      = "empty"
 	hitVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
@@ -93,8 +94,9 @@ type hitSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type hitProgramSpecs struct {
-	Decode12 *ebpf.ProgramSpec `ebpf:"decode12"`
-	Empty    *ebpf.ProgramSpec `ebpf:"empty"`
+	Ctxload12 *ebpf.ProgramSpec `ebpf:"ctxload12"`
+	Decode12  *ebpf.ProgramSpec `ebpf:"decode12"`
+	Empty     *ebpf.ProgramSpec `ebpf:"empty"`
 }
 
 // hitMapSpecs contains maps before they are loaded into the kernel.
@@ -164,12 +166,14 @@ type hitVariables struct {
 //
 // It can be passed to loadHitObjects or ebpf.CollectionSpec.LoadAndAssign.
 type hitPrograms struct {
-	Decode12 *ebpf.Program `ebpf:"decode12"`
-	Empty    *ebpf.Program `ebpf:"empty"`
+	Ctxload12 *ebpf.Program `ebpf:"ctxload12"`
+	Decode12  *ebpf.Program `ebpf:"decode12"`
+	Empty     *ebpf.Program `ebpf:"empty"`
 }
 
 func (p *hitPrograms) Close() error {
 	return _HitClose(
+		p.Ctxload12,
 		p.Decode12,
 		p.Empty,
 	)
