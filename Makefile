@@ -97,6 +97,7 @@ test: deps vet oracle-harness
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory oracle
 	$(MAKE) --no-print-directory peer
+	$(MAKE) --no-print-directory consumers
 	@if command -v qemu-system-aarch64 >/dev/null; then \
 	  $(MAKE) --no-print-directory conformance-matrix; \
 	else \
@@ -157,7 +158,7 @@ peer: conformance-cases
 # consumer on the bundled cases, each probe's outcome checked against
 # the consumers' rules (TestConsumers; CONSUMER_CASES_RE picks builds).
 .PHONY: consumers
-consumers: build conformance-cases
+consumers: build conformance-cases oracle-harness
 	bash internal/consumer/libbpfc/build.sh $(ORACLE_DIR) $(USDTSPEC_CACHE)/consumer/libbpf
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "consumers: bpftrace's root and the consumers' run skipped: debootstrap and attaching uprobes need root"; \

@@ -371,6 +371,12 @@ type Result struct {
 	Err      error
 	Verdicts []Verdict
 	Stderr   string
+	// What the verdicts were made of, for callers that judge for
+	// themselves (internal/consumer): bpftrace's hits of the case's
+	// process, the case's lines, and the probes it did not attach.
+	Hits       []Hit
+	Lines      []conformance.Line
+	AttachFail map[string]string
 }
 
 // OK: every probe attached and read right.
@@ -494,7 +500,9 @@ func (t *Tool) Run(ctx context.Context, c conformance.Case) (*Result, error) {
 			hits = append(hits, h)
 		}
 	}
-	res.Verdicts = Compare(probes, AttachFailures([]byte(res.Stderr), stdout.Bytes()), hits, lines)
+	res.Hits, res.Lines = hits, lines
+	res.AttachFail = AttachFailures([]byte(res.Stderr), stdout.Bytes())
+	res.Verdicts = Compare(probes, res.AttachFail, hits, lines)
 	return res, nil
 }
 

@@ -12,6 +12,12 @@
 #     Debian's source packages for the oracle (internal/oracle/build.sh)
 #   debootstrap: the sid root that runs bpftrace (internal/peer/setup.sh)
 #   python3, binutils, ca-certificates: the corpus fetch; time: the bench
+#   python3-bpfcc, bpfcc-tools, linux-headers-ARCH: bcc, a consumer of
+#     `usdtspec conform --consumer` (internal/consumer; bcc compiles at run
+#     time against kernel headers, shown to it in a private mount
+#     namespace when the running kernel has none of its own)
+#   chromium: the consumers report's test in a headless browser
+#     (internal/report)
 #
 # then internal/vm/install-tools.sh, the QEMU guests' packages (QEMU,
 # OpenSBI, the cross compilers of the VM matrix), without its package roots
@@ -31,7 +37,11 @@ PKGS=(
   make gcc g++ libc6-dev linux-libc-dev binutils clang llvm libbpf-dev systemtap-sdt-dev
   gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-arm-linux-gnueabihf linux-libc-dev-armhf-cross
   python3 ca-certificates time dpkg-dev libelf-dev zlib1g-dev debootstrap debian-archive-keyring
+  python3-bpfcc bpfcc-tools chromium
 )
+if command -v dpkg >/dev/null; then
+  PKGS+=("linux-headers-$(dpkg --print-architecture)")
+fi
 
 if ! command -v dpkg-query >/dev/null; then
   echo "$me: no dpkg-query (not Debian?): not checking packages; see $0 for what the tests need" >&2
