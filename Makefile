@@ -167,6 +167,14 @@ consumers: build conformance-cases oracle-harness
 	  CONSUMER_REQUIRE=1 $(GO) test -count=1 -timeout 30m -v -run '^TestConsumers$$' ./internal/consumer; \
 	fi
 
+# README.md's consumers table: every consumer on the gcc -O2 PIE build of
+# each bundled case (as root), the report in build/consumers-report/.
+.PHONY: consumers-table
+consumers-table: build conformance-cases
+	grep -- '-gcc-O2-pie$$' $(CASES) > build/conformance/cases-gcc-O2-pie.list
+	$(BIN) conform --consumer all --cases build/conformance/cases-gcc-O2-pie.list --report build/consumers-report
+	bash internal/report/readme-table.sh build/consumers-report/report.md README.md
+
 vm-tools:
 	bash internal/vm/install-tools.sh
 
