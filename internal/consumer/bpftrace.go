@@ -27,6 +27,10 @@ func openBpftrace(cfg Config) (Consumer, error) {
 	return &bpftrace{tool: t}, nil
 }
 
+// Bpftrace is the bpftrace consumer over a bpftrace found otherwise (the
+// host's, say: peer.FindHost).
+func Bpftrace(t *peer.Tool) Consumer { return &bpftrace{tool: t} }
+
 func (b *bpftrace) Name() string    { return "bpftrace" }
 func (b *bpftrace) Version() string { return b.tool.Version }
 

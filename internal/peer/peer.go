@@ -33,7 +33,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -275,149 +274,18 @@ func AttachFailures(stderr, stdout []byte) map[string]string {
 	return fails
 }
 
-// Verdict of one probe.
-type Verdict struct {
-	Probe    string
-	Attached bool
-	Reason   string // "" when every hit matched its line
-}
-
-// OK: attached, and every hit read what the case passed.
-func (v Verdict) OK() bool { return v.Attached && v.Reason == "" }
-
-// Compare pairs, for each probe, its k-th hit (in time order) with the
-// k-th line the case printed for it, and gives a verdict per probe, in
-// the order of probes. attachFail holds the probes bpftrace did not
-// attach (AttachFailures).
-func Compare(probes []Probe, attachFail map[string]string, hits []Hit, lines []conformance.Line) []Verdict {
-	hits = slices.Clone(hits)
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Nsecs < hits[j].Nsecs })
-	hitsOf := map[string][]Hit{}
-	for _, h := range hits {
-		hitsOf[h.Probe] = append(hitsOf[h.Probe], h)
-	}
-	linesOf := map[string][]conformance.Line{}
-	for _, l := range lines {
-		linesOf[l.Probe] = append(linesOf[l.Probe], l)
-	}
-	var out []Verdict
-	known := map[string]bool{}
-	for _, p := range probes {
-		key := p.Key()
-		if known[key] {
-			continue
-		}
-		known[key] = true
-		v := Verdict{Probe: key, Attached: true}
-		if msg, bad := attachFail[key]; bad {
-			v.Attached, v.Reason = false, "attach failed: "+msg
-		} else {
-			v.Reason = compareProbe(hitsOf[key], linesOf[key])
-		}
-		out = append(out, v)
-	}
-	// Lines or hits of probes not listed: a broken case or harness.
-	var extra []string
-	for k := range linesOf {
-		if !known[k] {
-			extra = append(extra, k)
-		}
-	}
-	for k := range hitsOf {
-		if !known[k] && linesOf[k] == nil {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(extra)
-	for _, k := range extra {
-		out = append(out, Verdict{Probe: k, Attached: true, Reason: fmt.Sprintf("%d hits and %d lines of a probe not in the file", len(hitsOf[k]), len(linesOf[k]))})
-	}
-	return out
-}
-
-func compareProbe(hits []Hit, lines []conformance.Line) string {
-	for k := range min(len(hits), len(lines)) {
-		h, l := &hits[k], &lines[k]
-		if len(h.Tokens) != len(l.Tokens) {
-			return fmt.Sprintf("hit %d: %d arguments read, %d printed", k+1, len(h.Tokens), len(l.Tokens))
-		}
-		for i, tok := range l.Tokens {
-			if tok == "*" {
-				continue
-			}
-			want, err := conformance.ParseValue(tok)
-			if err != nil {
-				return fmt.Sprintf("hit %d arg%d: bad value on the case's line %q", k+1, i, tok)
-			}
-			got, err := conformance.ParseValue(h.Tokens[i])
-			if err != nil {
-				return fmt.Sprintf("hit %d arg%d: bad value in bpftrace's output %q", k+1, i, h.Tokens[i])
-			}
-			if got != want {
-				return fmt.Sprintf("hit %d arg%d: got %s (%#x), want %s (%#x)", k+1, i, h.Tokens[i], got, tok, want)
-			}
-		}
-	}
-	if len(hits) != len(lines) {
-		return fmt.Sprintf("%d hits, %d lines", len(hits), len(lines))
-	}
-	return ""
-}
-
-// Result of one case under bpftrace.
+// Result of one case under bpftrace: what internal/consumer judges (it
+// pairs the hits with the lines, as for every consumer).
 type Result struct {
 	Case string
 	// Err: bpftrace did not run the script at all (its error lines).
-	Err      error
-	Verdicts []Verdict
-	Stderr   string
-	// What the verdicts were made of, for callers that judge for
-	// themselves (internal/consumer): bpftrace's hits of the case's
-	// process, the case's lines, and the probes it did not attach.
+	Err    error
+	Stderr string
+	// bpftrace's hits of the case's process, the case's lines, and the
+	// probes it did not attach, with its reason.
 	Hits       []Hit
 	Lines      []conformance.Line
 	AttachFail map[string]string
-}
-
-// OK: every probe attached and read right.
-func (r *Result) OK() bool {
-	if r.Err != nil {
-		return false
-	}
-	for _, v := range r.Verdicts {
-		if !v.OK() {
-			return false
-		}
-	}
-	return true
-}
-
-// Summary is the table cell: "ok", "attach failed N/M: probe: msg" or
-// "wrong values N/M: probe: first mismatch" (both when both).
-func (r *Result) Summary() string {
-	if r.Err != nil {
-		return "did not run: " + r.Err.Error()
-	}
-	var attach, wrong []Verdict
-	for _, v := range r.Verdicts {
-		switch {
-		case !v.Attached:
-			attach = append(attach, v)
-		case v.Reason != "":
-			wrong = append(wrong, v)
-		}
-	}
-	var parts []string
-	if len(attach) > 0 {
-		parts = append(parts, fmt.Sprintf("attach failed %d/%d: %s: %s", len(attach), len(r.Verdicts), attach[0].Probe, strings.TrimPrefix(attach[0].Reason, "attach failed: ")))
-	}
-	if len(wrong) > 0 {
-		parts = append(parts, fmt.Sprintf("wrong values %d/%d: %s: %s", len(wrong), len(r.Verdicts), wrong[0].Probe, wrong[0].Reason))
-	}
-	if len(parts) == 0 {
-		return "ok"
-	}
-	return strings.Join(parts, "; ")
 }
 
 // Run runs case c (its executable and libraries) under bpftrace.
@@ -502,7 +370,6 @@ func (t *Tool) Run(ctx context.Context, c conformance.Case) (*Result, error) {
 	}
 	res.Hits, res.Lines = hits, lines
 	res.AttachFail = AttachFailures([]byte(res.Stderr), stdout.Bytes())
-	res.Verdicts = Compare(probes, res.AttachFail, hits, lines)
 	return res, nil
 }
 

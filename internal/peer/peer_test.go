@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usdtspec/usdtspec/conformance"
+	"github.com/usdtspec/usdtspec/internal/consumer"
 	"github.com/usdtspec/usdtspec/internal/peer"
 )
 
@@ -81,68 +82,18 @@ func TestAttachFailures(t *testing.T) {
 	}
 }
 
-func TestCompare(t *testing.T) {
-	probes := []peer.Probe{
-		{Provider: "p", Name: "ok", Signed: []bool{true, false}},
-		{Provider: "p", Name: "wrong", Signed: []bool{true}},
-		{Provider: "p", Name: "missing"},
-		{Provider: "p", Name: "skipped", Signed: []bool{true}},
-		{Provider: "p", Name: "count", Signed: []bool{true}},
-	}
-	lines := []conformance.Line{
-		{Probe: "p:ok", Tokens: []string{"-1", "*"}},
-		{Probe: "p:wrong", Tokens: []string{"-2"}},
-		{Probe: "p:missing"},
-		{Probe: "p:ok", Tokens: []string{"255", "7"}},
-		{Probe: "p:wrong", Tokens: []string{"-3"}},
-		{Probe: "p:skipped", Tokens: []string{"1"}},
-		{Probe: "p:count", Tokens: []string{"1"}},
-	}
-	// Out of time order on purpose: the second p:ok hit printed first.
-	hits := []peer.Hit{
-		{Nsecs: 40, Probe: "p:ok", Tokens: []string{"255", "7"}},
-		{Nsecs: 10, Probe: "p:ok", Tokens: []string{"18446744073709551615", "99"}},
-		{Nsecs: 20, Probe: "p:wrong", Tokens: []string{"-2"}},
-		{Nsecs: 50, Probe: "p:wrong", Tokens: []string{"253"}},
-		{Nsecs: 60, Probe: "p:count", Tokens: []string{"1"}},
-		{Nsecs: 61, Probe: "p:count", Tokens: []string{"1"}},
-		{Nsecs: 70, Probe: "p:stray"},
-	}
-	got := peer.Compare(probes, map[string]string{"p:skipped": "Invalid argument"}, hits, lines)
-	want := []peer.Verdict{
-		{Probe: "p:ok", Attached: true},
-		{Probe: "p:wrong", Attached: true, Reason: "hit 2 arg0: got 253 (0xfd), want -3 (0xfffffffffffffffd)"},
-		{Probe: "p:missing", Attached: true, Reason: "0 hits, 1 lines"},
-		{Probe: "p:skipped", Reason: "attach failed: Invalid argument"},
-		{Probe: "p:count", Attached: true, Reason: "2 hits, 1 lines"},
-		{Probe: "p:stray", Attached: true, Reason: "1 hits and 0 lines of a probe not in the file"},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Compare (-want +got):\n%s", diff)
-	}
-	r := &peer.Result{Verdicts: got}
-	if r.OK() {
-		t.Error("Result.OK with failing probes")
-	}
-	if s := r.Summary(); !strings.HasPrefix(s, "attach failed 1/6: p:skipped: Invalid argument; wrong values 4/6: p:wrong: hit 2") {
-		t.Errorf("Summary = %q", s)
-	}
-	if r := (&peer.Result{Verdicts: got[:1]}); !r.OK() || r.Summary() != "ok" {
-		t.Errorf("one good probe: OK %v, Summary %q", r.OK(), r.Summary())
-	}
-}
-
 // repoRoot is where cases.list's relative paths start.
 const repoRoot = "../.."
 
 // TestPeer runs every native conformance build (build/conformance/
-// cases.list) under bpftrace and under usdtspec's own runner, prints the
-// table (case | bpftrace | usdtspec), and fails where usdtspec fails on a
-// probe that bpftrace reads right.
+// cases.list) under bpftrace and under usdtspec, both as consumers of
+// internal/consumer (which pairs hits with lines for every consumer),
+// prints the table (case | bpftrace | usdtspec), and fails where usdtspec
+// does not read right a probe that bpftrace reads right.
 //
 // Environment: PEER_DIR (setup.sh's output, holding sid-root) or
 // PEER_BPFTRACE=host (the host's bpftrace; the test skips without either), PEER_CASES (a regexp on
-// the build names; default all), PEER_JOBS (cases at a time; default 2),
+// the build names; default all), PEER_JOBS (cases at a time; default the CPUs),
 // PEER_REPORT (a directory for the table, peer-bpftrace.txt).
 func TestPeer(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -172,16 +123,20 @@ func TestPeer(t *testing.T) {
 		how = "chroot " + tool.Root
 	}
 	t.Logf("%s (%s), %d builds", tool.Version, how, len(cases))
+	bt := consumer.Bpftrace(tool)
+	us, err := consumer.Open("usdtspec", consumer.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	jobs := runtime.NumCPU()
 	if n, err := strconv.Atoi(os.Getenv("PEER_JOBS")); err == nil && n > 0 {
 		jobs = n
 	}
 	type row struct {
-		c   conformance.Case
-		bt  *peer.Result
-		us  *conformance.Result
-		err error
+		c      conformance.Case
+		bt, us *consumer.Result
+		err    error
 	}
 	rows := make([]row, len(cases))
 	var wg sync.WaitGroup
@@ -192,9 +147,9 @@ func TestPeer(t *testing.T) {
 				r := &rows[i]
 				r.c = cases[i]
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-				r.bt, r.err = tool.Run(ctx, r.c)
+				r.bt, r.err = bt.Run(ctx, r.c)
 				if r.err == nil {
-					r.us, r.err = conformance.Run(ctx, r.c)
+					r.us, r.err = us.Run(ctx, r.c)
 				}
 				cancel()
 			}
@@ -210,8 +165,8 @@ func TestPeer(t *testing.T) {
 	tw := tabwriter.NewWriter(&tab, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "case\tbpftrace\tusdtspec")
 	var (
-		btOK, usOK, btProbes, btProbesOK int
-		reverse                          []string
+		btTotal, usTotal consumer.Counts
+		reverse          []string
 	)
 	for _, r := range rows {
 		if r.err != nil {
@@ -219,30 +174,26 @@ func TestPeer(t *testing.T) {
 			fmt.Fprintf(tw, "%s\t(harness error)\t%v\n", r.c.Name(), r.err)
 			continue
 		}
-		if r.bt.OK() {
-			btOK++
-		}
-		if r.us.Passed {
-			usOK++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.c.Name(), clip(r.bt.Summary(), 150), clip(usdtspecCell(r.us), 150))
-		usFail := usdtspecFailing(r.us)
-		for _, v := range r.bt.Verdicts {
-			btProbes++
-			if !v.OK() {
+		btTotal.Plus(r.bt.Counts())
+		usTotal.Plus(r.us.Counts())
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.c.Name(), clip(cell(r.bt), 150), clip(cell(r.us), 150))
+		for _, p := range r.bt.Probes {
+			if p.Outcome != consumer.Right {
 				continue
 			}
-			btProbesOK++
-			if why, bad := usFail[v.Probe]; bad {
-				reverse = append(reverse, fmt.Sprintf("%s %s: bpftrace reads it right, usdtspec: %s", r.c.Name(), v.Probe, why))
-			} else if why, bad := usFail[""]; bad {
-				reverse = append(reverse, fmt.Sprintf("%s %s: bpftrace reads it right, usdtspec: %s", r.c.Name(), v.Probe, why))
+			switch q := r.us.Find(p.Probe); {
+			case r.us.Error != "":
+				reverse = append(reverse, fmt.Sprintf("%s %s: bpftrace reads it right, usdtspec did not run: %s", r.c.Name(), p.Probe, r.us.Error))
+			case q == nil:
+				reverse = append(reverse, fmt.Sprintf("%s %s: bpftrace reads it right, usdtspec judged no such probe", r.c.Name(), p.Probe))
+			case q.Outcome != consumer.Right:
+				reverse = append(reverse, fmt.Sprintf("%s %s: bpftrace reads it right, usdtspec: %s: %s", r.c.Name(), p.Probe, q.Outcome, q.Message))
 			}
 		}
 	}
 	tw.Flush()
-	summary := fmt.Sprintf("%s: %d/%d builds ok (%d/%d probes); usdtspec: %d/%d builds ok; usdtspec wrong where bpftrace is right: %d probes",
-		tool.Version, btOK, len(rows), btProbesOK, btProbes, usOK, len(rows), len(reverse))
+	summary := fmt.Sprintf("%s: %s; usdtspec: %s; %d builds; usdtspec not right where bpftrace is right: %d probes",
+		tool.Version, btTotal, usTotal, len(rows), len(reverse))
 	t.Logf("\n%s%s", tab.String(), summary)
 	if dir := os.Getenv("PEER_REPORT"); dir != "" {
 		path := filepath.Join(dir, "peer-bpftrace.txt")
@@ -258,9 +209,23 @@ func TestPeer(t *testing.T) {
 	}
 	// A harness that sees no hits would find bpftrace wrong everywhere
 	// and the reverse empty: it must have seen bpftrace read some right.
-	if btProbesOK == 0 {
+	if btTotal.Right == 0 {
 		t.Errorf("bpftrace read no probe right in %d builds: the harness is broken", len(rows))
 	}
+}
+
+// cell is a table cell: the counts, and the first probe not right.
+func cell(r *consumer.Result) string {
+	if r.Error != "" {
+		return "did not run: " + r.Error
+	}
+	s := r.Counts().String()
+	for _, p := range r.Probes {
+		if p.Outcome != consumer.Right {
+			return fmt.Sprintf("%s; %s %s: %s", s, p.Outcome, p.Probe, p.Message)
+		}
+	}
+	return s
 }
 
 // readCases reads cases.list (and each build's .libs), keeping the
@@ -298,38 +263,6 @@ func readCases(t *testing.T) []conformance.Case {
 		t.Fatal(err)
 	}
 	return cases
-}
-
-func usdtspecCell(r *conformance.Result) string {
-	if r.Passed {
-		s := "ok"
-		if len(r.Limits) > 0 {
-			s += fmt.Sprintf(" (%d hardware-limit args)", len(r.Limits))
-		}
-		return s
-	}
-	s := fmt.Sprintf("FAIL %d: %s", len(r.Failures), r.Failures[0])
-	if r.Known != "" {
-		s = "known " + s
-	}
-	return s
-}
-
-// usdtspecFailing maps the probes usdtspec got wrong to its first
-// failure; "" stands for every probe (a failure not tied to one: the
-// case did not run, or hits and lines fell out of step).
-func usdtspecFailing(r *conformance.Result) map[string]string {
-	m := map[string]string{}
-	for _, f := range r.Failures {
-		key := f.Probe
-		if f.Probe == r.Case || strings.HasPrefix(f.Reason, "probe differs") {
-			key = ""
-		}
-		if _, seen := m[key]; !seen {
-			m[key] = f.String()
-		}
-	}
-	return m
 }
 
 func clip(s string, n int) string {
