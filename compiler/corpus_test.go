@@ -136,8 +136,8 @@ func TestCorpus(t *testing.T) {
 		// libbpf's v1.7 layout (all or nothing) and under v1.7+usdtspec
 		// (extension kinds; an argument's failure is its own).
 		sitesV17, argsV17, sitesExt, argsExt int
-		reasons                                               map[string]int
-		examples                                              map[string][]string
+		reasons                              map[string]int
+		examples                             map[string][]string
 	}
 	tallies := map[string]*tally{}
 	read := 0

@@ -14,7 +14,8 @@
 // host), and per-note and per-argument errors that name what failed and
 // why. [Encode] turns a call site's arguments into the bytes of libbpf's
 // struct __bpf_usdt_spec, in either of libbpf's two layouts and in the
-// target's byte order.
+// target's byte order. [OpenStream] reads the same call sites one at a
+// time, pass by pass, without holding them: for a file of a million.
 //
 // Files are untrusted input. Only regular files are opened (a FIFO or a
 // device fails at once with [ErrNotRegular]); what one file may make the

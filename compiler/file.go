@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"unsafe"
 
 	"github.com/usdtspec/usdtspec/arch"
@@ -119,6 +120,57 @@ func OpenWithOptions(path string, opts *Options) (*File, error) {
 	return file, nil
 }
 
+// Stream is an ELF file opened to read its call sites one at a time
+// ([Stream.Walk]) rather than all at once: memory does not grow with the
+// number of call sites, where [Open] holds about 150 bytes for each.
+// For a tool that prints them (usdtspec dump of a file of a million).
+// A Stream is not safe for concurrent use.
+type Stream struct {
+	// File is the file's header fields; its CallSites stay nil, and its
+	// NoteErrors, DebugFile and DebugFileErrors are those of the last
+	// Walk that went to the end.
+	File *File
+	o    *opener
+	fd   *os.File
+}
+
+// OpenStream opens the ELF file at path as [OpenWithOptions] does, and
+// reads its header; its call sites are read by [Stream.Walk]. Close it.
+func OpenStream(path string, opts *Options) (*Stream, error) {
+	f, fi, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	o, err := newOpener(f, path, fi, opts)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	o.f.Path = path
+	return &Stream{File: o.f, o: o, fd: f}, nil
+}
+
+// Walk reads the call sites, in note order, and calls fn with each
+// until it returns false. Each Walk reads the file again, and gives the
+// call sites that [OpenWithOptions] would (for a file that does not
+// change meanwhile): a tool may count them in one pass and print them in
+// the next. The CallSite is reused from one call to the next: fn must
+// copy what it keeps (its Arguments and Code are shared anyway). The
+// error, wrapping [ErrNotELF], is a note section that could not be read
+// (after the call sites before the failure were handed out).
+func (s *Stream) Walk(fn func(p *CallSite) bool) error {
+	if s.o.sec == nil {
+		return nil
+	}
+	if err := s.o.walk(fn); err != nil {
+		return fmt.Errorf("%s: %w", s.File.Path, err)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (s *Stream) Close() error { return s.fd.Close() }
+
 // openRegular opens path for reading if it is a regular file. It opens
 // first, non-blocking, and asks the open file what it is: a stat before
 // the open could be answered by another file than the one opened (the
@@ -186,58 +238,135 @@ func ReadWithOptions(r io.ReaderAt, opts *Options) (*File, error) { return read(
 // read reads the probes of r; path and fi describe the file when it has
 // one (fi is nil otherwise), for its separate debug file.
 func read(r io.ReaderAt, path string, fi os.FileInfo, opts *Options) (*File, error) {
+	o, err := newOpener(r, path, fi, opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.sec == nil {
+		return o.f, nil
+	}
+	// A pass over the note headers sizes CallSites once: appending a
+	// million 144-byte call sites would copy them over and over and leave
+	// up to a quarter of the slice unused.
+	n, err := o.countNotes()
+	if err != nil {
+		return nil, err
+	}
+	// Headers of other notes count too, so the count is only a hint: at
+	// most MaxCallSites, whatever the section claims.
+	o.f.CallSites = make([]CallSite, 0, min(n, maxCallSites))
+	err = o.walk(func(p *CallSite) bool {
+		o.f.CallSites = append(o.f.CallSites, *p)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o.f, nil
+}
+
+// opener is an ELF file being read: its header, segments and symbols,
+// read once, and what its passes over .note.stapsdt share.
+type opener struct {
+	r        io.ReaderAt
+	ef       *elf.File
+	f        *File
+	sec      *elf.Section // .note.stapsdt; nil when there is none
+	baseAddr uint64       // .stapsdt.base's address, when haveBase
+	haveBase bool
+	loads    []segment
+	code     *codeReader
+	syms     *symbols
+	// strs interns the notes' strings: a file repeats its providers,
+	// names and argument strings over and over, and each call site
+	// then holds a reference, not a copy (nor the whole section).
+	strs interner
+	site CallSite // the one walk hands out, reused
+}
+
+// newOpener reads r's ELF header and what every pass over its notes
+// needs.
+func newOpener(r io.ReaderAt, path string, fi os.FileInfo, opts *Options) (*opener, error) {
 	ef, err := elf.NewFile(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
 	}
-	defer ef.Close()
-	f := &File{
+	o := &opener{r: r, ef: ef, f: &File{
 		Machine:   ef.Machine,
 		Arch:      ArchFor(ef.Machine, ef.Class),
 		Class:     ef.Class,
 		ByteOrder: ef.ByteOrder,
 		Type:      ef.Type,
-	}
+	}}
 	sec := ef.Section(".note.stapsdt")
 	if sec == nil || sec.Type != elf.SHT_NOTE {
-		return f, nil
+		return o, nil
 	}
 	if sec.Size > MaxNoteSectionSize {
 		return nil, fmt.Errorf("%w: .note.stapsdt holds %d bytes%s, more than the %d MiB a note section may (compiler.MaxNoteSectionSize)",
 			ErrLimit, sec.Size, compressedNote(sec), MaxNoteSectionSize>>20)
 	}
-	data, err := readSection(sec, MaxNoteSectionSize)
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading .note.stapsdt: %w", ErrNotELF, err)
-	}
-	var baseAddr uint64
-	haveBase := false
+	o.sec = sec
 	if s := ef.Section(".stapsdt.base"); s != nil {
-		baseAddr, haveBase = s.Addr, true
+		o.baseAddr, o.haveBase = s.Addr, true
 	}
-	loads := loadSegments(ef)
-	code := &codeReader{r: r}
+	o.loads = loadSegments(ef)
+	o.code = &codeReader{r: r}
+	o.syms = &symbols{ef: ef, path: path, self: fi, dirs: opts.debugDirs()}
+	return o, nil
+}
+
+// notes opens the note section for one pass. Its end checks that the
+// section held as many bytes as its header says, no more (a compressed
+// one's stream may inflate to any size) and no fewer.
+func (o *opener) notes() *sectionStream {
+	if o.sec.Type == elf.SHT_NOBITS {
+		return newSectionStream(o.sec.Name, strings.NewReader(""), 0)
+	}
+	return newSectionStream(o.sec.Name, o.sec.Open(), int64(o.sec.Size))
+}
+
+// countNotes counts the note headers, reading the whole section: a
+// section that cannot be read fails here, before any call site.
+func (o *opener) countNotes() (int, error) {
+	s := o.notes()
+	n, err := countNotes(s, o.ef.ByteOrder, int(o.sec.Addralign))
+	if err == nil {
+		err = s.end()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: reading .note.stapsdt: %w", ErrNotELF, err)
+	}
+	return n, nil
+}
+
+// walk reads the notes and hands each call site to fn, until fn returns
+// false. The call site is reused: fn must copy what it keeps. Each pass
+// starts afresh (compiled arguments, budget, note errors), so that every
+// pass gives the same call sites; at its end, unless fn stopped it, the
+// File's NoteErrors and debug file fields are those of this pass.
+func (o *opener) walk(fn func(p *CallSite) bool) error {
+	f, syms := o.f, o.syms
 	// Call sites repeat argument strings (inlined probes, one probe
 	// per function): each distinct string is compiled once and its
 	// arguments shared, read-only, by every call site that has it.
 	compiled := map[string][]Argument{}
-	syms := &symbols{ef: ef, path: path, self: fi, dirs: opts.debugDirs()}
-	// Headers of other notes count too, so the count is only a hint: at
-	// most MaxCallSites, whatever the section claims.
-	f.CallSites = make([]CallSite, 0, min(countNotes(data, ef.ByteOrder, int(sec.Addralign)), maxCallSites))
 	// budget is what is left of maxArgumentRecords: every argument
 	// compiled, and every per-call-site copy made to resolve a symbol,
 	// takes one. Real files share a few argument strings among all
 	// their call sites; a crafted one could make every note distinct.
 	budget := maxArgumentRecords
 	var errs noteErrors
-	parseNotes(data, ef.ByteOrder, ef.Class, int(sec.Addralign), &errs, func(n rawNote) bool {
-		if len(f.CallSites) == maxCallSites {
+	sites := 0
+	stopped := false // by fn: the rest of the section is not read
+	s := o.notes()
+	err := parseNotes(s, o.ef.ByteOrder, o.ef.Class, int(o.sec.Addralign), &o.strs, &errs, func(n rawNote) bool {
+		if sites == maxCallSites {
 			errs.add(&NoteError{Index: n.Index, Offset: n.Offset, Err: ErrLimit,
 				Reason: fmt.Sprintf("more than %d call sites (compiler.MaxCallSites); this note and the ones after it are not read", maxCallSites)})
 			return false
 		}
-		p := CallSite{
+		o.site = CallSite{
 			NoteIndex: n.Index,
 			Provider:  n.Provider,
 			Name:      n.Name,
@@ -246,22 +375,23 @@ func read(r io.ReaderAt, path string, fi os.FileInfo, opts *Options) (*File, err
 			Semaphore: n.Semaphore,
 			Args:      n.Args,
 		}
+		p := &o.site
 		// Prelink moves the loaded sections but not the non-allocated
 		// note, so shift by how far .stapsdt.base moved.
-		if haveBase && n.Base != 0 {
-			delta := baseAddr - n.Base
+		if o.haveBase && n.Base != 0 {
+			delta := o.baseAddr - n.Base
 			p.PC += delta
 			if p.Semaphore != 0 {
 				p.Semaphore += delta
 			}
 		}
-		p.Err = f.locate(&p, loads)
+		p.Err = f.locate(p, o.loads)
 		if p.Err == nil && f.Arch != nil && f.Arch.CheckSite != nil {
 			p.Err = f.Arch.CheckSite(p.PC, syms.code())
 		}
 		p.Code = &noSite
 		if f.Arch != nil && f.Arch.DecodeSite != nil {
-			p.Code = code.site(f.Arch, loads, p.PC)
+			p.Code = o.code.site(f.Arch, o.loads, p.PC)
 		}
 		args, ok := compiled[n.Args]
 		if !ok {
@@ -287,13 +417,22 @@ func read(r io.ReaderAt, path string, fi os.FileInfo, opts *Options) (*File, err
 			budget -= len(args)
 		}
 		p.Arguments = f.resolveSymbols(args, p.PC, syms)
-		f.CallSites = append(f.CallSites, p)
-		return true
+		sites++
+		stopped = !fn(p)
+		return !stopped
 	})
-	f.NoteErrors = errs.list()
-	f.DebugFileErrors = syms.rejected
-	f.DebugFile = syms.debugPath
-	return f, nil
+	if err == nil && !stopped {
+		err = s.end()
+	}
+	if err != nil {
+		return fmt.Errorf("%w: reading .note.stapsdt: %w", ErrNotELF, err)
+	}
+	if !stopped {
+		f.NoteErrors = errs.list()
+		f.DebugFileErrors = syms.rejected
+		f.DebugFile = syms.debugPath
+	}
+	return nil
 }
 
 type segment struct {

@@ -25,7 +25,7 @@ func FuzzParseNotes(f *testing.F) {
 		if bigEndian {
 			order = be
 		}
-		parseNotes(data, order, class, 4, &noteErrors{}, func(n rawNote) bool {
+		parseNotes(newSectionStream(".note.stapsdt", bytes.NewReader(data), int64(len(data))), order, class, 4, &interner{}, &noteErrors{}, func(n rawNote) bool {
 			if n.Offset < 0 || n.Offset >= int64(len(data)) || n.Name == "" {
 				t.Fatalf("bad note %+v", n)
 			}

@@ -1,12 +1,13 @@
 package compiler
 
 import (
+	"bufio"
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
 )
 
 // ErrMalformedNote is wrapped by every [NoteError].
@@ -126,11 +127,13 @@ type rawNote struct {
 	Args      string
 }
 
-// parseNotes walks the contents of a .note.stapsdt section. Notes of other
-// owners or types are skipped. A note whose sizes run past the section ends
-// the walk, because the next note cannot be found; any other malformed note
-// is reported in errs and the walk goes on.
-func parseNotes(data []byte, order binary.ByteOrder, class elf.Class, align int, errs *noteErrors, yield func(rawNote) bool) {
+// parseNotes walks the contents of a .note.stapsdt section, read in
+// order from s. Notes of other owners or types are skipped. A note whose
+// sizes run past the section ends the walk, because the next note cannot
+// be found; any other malformed note is reported in errs and the walk
+// goes on. The notes' strings are interned in strs. The error is the
+// section's read error.
+func parseNotes(s *sectionStream, order binary.ByteOrder, class elf.Class, align int, strs *interner, errs *noteErrors, yield func(rawNote) bool) error {
 	word := 8
 	if class == elf.ELFCLASS32 {
 		word = 4
@@ -138,57 +141,67 @@ func parseNotes(data []byte, order binary.ByteOrder, class elf.Class, align int,
 	if align != 8 {
 		align = 4
 	}
-	// One copy of the section as a string: every provider, name and
-	// argument string is a substring of it, so the strings of a million
-	// notes cost the section's size, not a million allocations.
-	text := string(data)
-	for index, off := 0, 0; off < len(data); index++ {
+	size := uint64(s.size)
+	for index, off := 0, uint64(0); off < size; index++ {
 		fail := func(format string, args ...any) {
 			errs.add(&NoteError{Index: index, Offset: int64(off), Reason: fmt.Sprintf(format, args...)})
 		}
-		if len(data)-off < 12 {
-			fail("truncated header: %d bytes left, need 12", len(data)-off)
+		if size-off < 12 {
+			fail("truncated header: %d bytes left, need 12", size-off)
 			break
 		}
-		namesz := uint64(order.Uint32(data[off:]))
-		descsz := uint64(order.Uint32(data[off+4:]))
-		typ := order.Uint32(data[off+8:])
-		nameOff := uint64(off) + 12
+		hdr, err := s.take(12)
+		if err != nil {
+			return err
+		}
+		namesz := uint64(order.Uint32(hdr))
+		descsz := uint64(order.Uint32(hdr[4:]))
+		typ := order.Uint32(hdr[8:])
+		nameOff := off + 12
 		descOff := alignUp(nameOff+namesz, align)
 		end := alignUp(descOff+descsz, align)
-		if descOff+descsz > uint64(len(data)) {
-			fail("name size %d and desc size %d run past the section end (%d bytes)", namesz, descsz, len(data))
+		if descOff+descsz > size {
+			fail("name size %d and desc size %d run past the section end (%d bytes)", namesz, descsz, size)
 			break
 		}
-		next := int(min(end, uint64(len(data))))
-		name := data[nameOff : nameOff+namesz]
-		if typ != ntStapsdt || !bytes.Equal(name, []byte("stapsdt\x00")) {
+		next := min(end, size)
+		// The note's name, desc and padding, in the stream's buffer
+		// (copied only when a note is larger than it: a crafted one).
+		body, err := s.take(int(next - nameOff))
+		if err != nil {
+			return err
+		}
+		if typ != ntStapsdt || !bytes.Equal(body[:namesz], []byte("stapsdt\x00")) {
 			off = next
 			continue
 		}
-		desc := data[descOff : descOff+descsz]
-		n, reason := decodeDesc(desc, text[descOff:descOff+descsz], order, word)
+		desc := body[descOff-nameOff : descOff-nameOff+descsz]
+		n, texts, reason := decodeDesc(desc, order, word)
 		if reason != "" {
 			fail("%s", reason)
-		} else if long := longString(n); long != "" {
+		} else if long := longString(texts); long != "" {
 			errs.add(&NoteError{Index: index, Offset: int64(off), Err: ErrLimit,
 				Reason: fmt.Sprintf("%s, longer than %d bytes (compiler.MaxNoteString)", long, MaxNoteString)})
 		} else {
 			n.Index, n.Offset = index, int64(off)
+			n.Provider, n.Name, n.Args = strs.get(0, texts[0]), strs.get(1, texts[1]), strs.get(2, texts[2])
 			if !yield(n) {
-				return
+				return nil
 			}
 		}
 		off = next
 	}
+	return nil
 }
 
-// decodeDesc reads pc, base, semaphore and the three strings of a desc.
-// descText is desc as a string, for substrings.
-func decodeDesc(desc []byte, descText string, order binary.ByteOrder, word int) (rawNote, string) {
+// decodeDesc reads pc, base, semaphore and the three strings of a desc
+// (provider, name, arguments; not in the rawNote: they are interned
+// once checked).
+func decodeDesc(desc []byte, order binary.ByteOrder, word int) (rawNote, [3][]byte, string) {
 	var n rawNote
+	var strs [3][]byte
 	if len(desc) < 3*word+3 {
-		return n, fmt.Sprintf("desc is %d bytes, shorter than three %d-byte addresses and three strings", len(desc), word)
+		return n, strs, fmt.Sprintf("desc is %d bytes, shorter than three %d-byte addresses and three strings", len(desc), word)
 	}
 	read := func(i int) uint64 {
 		if word == 4 {
@@ -197,28 +210,27 @@ func decodeDesc(desc []byte, descText string, order binary.ByteOrder, word int) 
 		return order.Uint64(desc[i*8:])
 	}
 	n.PC, n.Base, n.Semaphore = read(0), read(1), read(2)
-	rest := descText[3*word:]
-	var strs [3]string
+	rest := desc[3*word:]
 	for i, what := range [3]string{"provider", "name", "arguments"} {
-		nul := strings.IndexByte(rest, 0)
+		nul := bytes.IndexByte(rest, 0)
 		if nul < 0 {
-			return n, fmt.Sprintf("%s string has no terminating NUL", what)
+			return n, strs, fmt.Sprintf("%s string has no terminating NUL", what)
 		}
 		strs[i] = rest[:nul]
 		rest = rest[nul+1:]
 	}
-	n.Provider, n.Name, n.Args = strs[0], strs[1], strs[2]
-	if n.Name == "" {
-		return n, "empty probe name"
+	if len(strs[1]) == 0 {
+		return n, strs, "empty probe name"
 	}
-	return n, ""
+	return n, strs, ""
 }
 
-// longString names the first of a note's strings over MaxNoteString.
-func longString(n rawNote) string {
-	for _, s := range [...]struct{ what, s string }{{"provider", n.Provider}, {"name", n.Name}, {"argument string", n.Args}} {
-		if len(s.s) > MaxNoteString {
-			return fmt.Sprintf("%s of %d bytes", s.what, len(s.s))
+// longString names the first of a note's strings (provider, name,
+// arguments) over MaxNoteString.
+func longString(strs [3][]byte) string {
+	for i, what := range [...]string{"provider", "name", "argument string"} {
+		if len(strs[i]) > MaxNoteString {
+			return fmt.Sprintf("%s of %d bytes", what, len(strs[i]))
 		}
 	}
 	return ""
@@ -230,15 +242,146 @@ func alignUp(v uint64, a int) uint64 {
 
 // countNotes counts the note headers of a section without decoding them,
 // so that the caller can size its slices once.
-func countNotes(data []byte, order binary.ByteOrder, align int) int {
+func countNotes(s *sectionStream, order binary.ByteOrder, align int) (int, error) {
 	if align != 8 {
 		align = 4
 	}
+	size := uint64(s.size)
 	n := 0
-	for off := uint64(0); off+12 <= uint64(len(data)); n++ {
-		namesz := uint64(order.Uint32(data[off:]))
-		descsz := uint64(order.Uint32(data[off+4:]))
-		off = alignUp(alignUp(off+12+namesz, align)+descsz, align)
+	for off := uint64(0); off+12 <= size; n++ {
+		hdr, err := s.take(12)
+		if err != nil {
+			return n, err
+		}
+		namesz := uint64(order.Uint32(hdr))
+		descsz := uint64(order.Uint32(hdr[4:]))
+		next := alignUp(alignUp(off+12+namesz, align)+descsz, align)
+		if err := s.skip(int64(min(next, size) - off - 12)); err != nil {
+			return n, err
+		}
+		off = next
 	}
-	return n
+	return n, nil
+}
+
+// noteBuffer is how much of the note section is read at a time: a
+// section of a million notes is 82 MB, and none of it needs to be
+// held at once.
+const noteBuffer = 64 << 10
+
+// sectionStream reads a section's contents in order through a buffer,
+// never holding the whole section. It counts what it reads so that end
+// can check the size: a compressed section's header may claim any size,
+// and zlib inflates 1 MB to 1 GB.
+type sectionStream struct {
+	name    string
+	size    int64 // what the section header says
+	r       *countingReader
+	br      *bufio.Reader
+	pending int    // bytes peeked by the last take, consumed by the next
+	scratch []byte // a note larger than the buffer
+}
+
+func newSectionStream(name string, r io.Reader, size int64) *sectionStream {
+	cr := &countingReader{r: io.LimitReader(r, size+1)}
+	return &sectionStream{name: name, size: size, r: cr, br: bufio.NewReaderSize(cr, noteBuffer)}
+}
+
+// take returns the next n bytes, valid until the next call.
+func (s *sectionStream) take(n int) ([]byte, error) {
+	if _, err := s.br.Discard(s.pending); err != nil {
+		return nil, s.short(err)
+	}
+	s.pending = 0
+	if n <= s.br.Size() {
+		b, err := s.br.Peek(n)
+		if err != nil {
+			return nil, s.short(err)
+		}
+		s.pending = n
+		return b, nil
+	}
+	if cap(s.scratch) < n {
+		s.scratch = make([]byte, n)
+	}
+	if _, err := io.ReadFull(s.br, s.scratch[:n]); err != nil {
+		return nil, s.short(err)
+	}
+	return s.scratch[:n], nil
+}
+
+// skip passes over n bytes (at most the section's size, which
+// MaxNoteSectionSize bounds).
+func (s *sectionStream) skip(n int64) error {
+	n += int64(s.pending)
+	s.pending = 0
+	if _, err := s.br.Discard(int(n)); err != nil {
+		return s.short(err)
+	}
+	return nil
+}
+
+// end reads what is left of the section and checks its size.
+func (s *sectionStream) end() error {
+	s.pending = 0
+	if _, err := io.Copy(io.Discard, s.br); err != nil {
+		return fmt.Errorf("section %s: %w", s.name, err)
+	}
+	if s.r.n != s.size {
+		return fmt.Errorf("section %s: %d bytes read, its header says %d", s.name, s.r.n, s.size)
+	}
+	return nil
+}
+
+// short is the error of a read that the section's header says should
+// have succeeded: the stream ended early, or failed.
+func (s *sectionStream) short(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("section %s: %d bytes read, its header says %d", s.name, s.r.n, s.size)
+	}
+	return fmt.Errorf("section %s: %w", s.name, err)
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// maxInterned bounds the distinct strings an interner keeps. Real files
+// have a few hundred; past the bound (a crafted file of distinct
+// strings) each note gets its own copy, as without interning.
+const maxInterned = 1 << 16
+
+// interner hands out one string per distinct content.
+type interner struct {
+	m map[string]string
+	// last is the string last handed out for each of a note's three
+	// fields: notes in a row often repeat their provider, or more, and
+	// a comparison is cheaper than a map lookup.
+	last [3]string
+}
+
+// get interns b, a note's field (0 provider, 1 name, 2 arguments).
+func (in *interner) get(field int, b []byte) string {
+	if string(b) == in.last[field] { // no allocation for the comparison
+		return in.last[field]
+	}
+	s, ok := in.m[string(b)] // nor for the lookup
+	if !ok {
+		s = string(b)
+		if in.m == nil {
+			in.m = map[string]string{}
+		}
+		if len(in.m) < maxInterned {
+			in.m[s] = s
+		}
+	}
+	in.last[field] = s
+	return s
 }

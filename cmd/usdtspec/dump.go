@@ -358,9 +358,11 @@ func (jw *jsonDocWriter) file(f *compiler.File, walk walkFunc, layout compiler.L
 			jw.buf = append(jw.buf[:0], ",\n"+jsonSiteIndent...)
 		}
 		jw.buf = sw.appendSite(jw.buf, p)
-		jw.w.Write(jw.buf)
 		n++
-		return true
+		// A failed write (a closed pipe) fails every one after it: stop
+		// reading; the caller's flush says why.
+		_, werr := jw.w.Write(jw.buf)
+		return werr == nil
 	})
 	if err != nil {
 		return err
@@ -552,7 +554,10 @@ func writeTable(w *bufio.Writer, f *compiler.File, walk walkFunc, n int, o *dump
 		if p.Code.Err != nil {
 			writeError(w, "    error: ", p.Code.Err)
 		}
-		return true
+		// A failed write (a closed pipe) fails every one after it: stop
+		// reading; the caller's flush says why.
+		_, err := w.Write(nil)
+		return err == nil
 	})
 }
 

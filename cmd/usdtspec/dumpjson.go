@@ -60,18 +60,18 @@ func (sw *jsonSiteWriter) appendSite(b []byte, p *compiler.CallSite) []byte {
 	b = stringField(b, siteFieldIndent, "nop_combo", p.Code.Combo)
 	b = stringField(b, siteFieldIndent, "insn_error", joinErrors(p.Code.Err))
 
-	key := p.Args
-	for _, a := range p.Arguments {
-		if a.PCRelative {
-			// Resolved per call site: the offset depends on the pc.
-			key += "\x00" + strconv.FormatUint(p.PC, 16)
-			break
-		}
-	}
-	blk, ok := sw.blocks[key]
-	if !ok {
+	var blk argsBlock
+	if pcRelative(p) {
+		// Resolved per call site (the offset depends on the pc):
+		// rendered each time, not kept, or the cache would grow with
+		// the call sites.
 		blk = sw.argsBlock(p)
-		sw.blocks[key] = blk
+	} else {
+		var ok bool
+		if blk, ok = sw.blocks[p.Args]; !ok {
+			blk = sw.argsBlock(p)
+			sw.blocks[p.Args] = blk
+		}
 	}
 	b = append(b, blk.json...)
 	b = fieldName(b, siteFieldIndent, "error")
