@@ -239,7 +239,7 @@ bench-trace: build
 # The make variables of the architecture matrix (see MATRIX_MK above).
 $(MATRIX_MK): internal/vm/matrix.tsv internal/vm/matrix.go internal/vm/matrixgen/main.go
 	@mkdir -p $(@D)
-	$(GO) run ./internal/vm/matrixgen > $@.tmp && mv $@.tmp $@
+	$(GO) run ./internal/vm/matrixgen > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
 
 include testdata/probes.mk
 include testdata/conformance.mk
