@@ -164,13 +164,20 @@ volatile const __u32 __usdtspec_ctx_size = 152;
  * __usdtspec_ctx_size; the verifier knows that value and drops the other
  * loads. */
 #define __USDTSPEC_CTX_WORDS 19
+/* The copy is indexed by a variable word number, masked to 0..31: older
+ * verifiers (6.1) refuse a variable-offset stack read unless the mask
+ * bounds it and every slot it may reach is written, so the copy has 32
+ * words and those the context lacks are 0. */
+#define __USDTSPEC_REGS_MASK 31
 struct __usdtspec_regs {
-	unsigned long w[__USDTSPEC_CTX_WORDS];
+	unsigned long w[__USDTSPEC_REGS_MASK + 1];
 };
 
 #define __USDTSPEC_CTX_WORD(i)						\
 	if ((i) * 8 + 8 <= size)					\
-		regs->w[i] = *(unsigned long *)((void *)ctx + (i) * 8);
+		regs->w[i] = *(unsigned long *)((void *)ctx + (i) * 8);	\
+	else								\
+		regs->w[i] = 0;
 static __always_inline void __usdtspec_load_regs(struct pt_regs *ctx, struct __usdtspec_regs *regs)
 {
 	__u32 size = __usdtspec_ctx_size;
@@ -182,6 +189,8 @@ static __always_inline void __usdtspec_load_regs(struct pt_regs *ctx, struct __u
 	__USDTSPEC_CTX_WORD(12) __USDTSPEC_CTX_WORD(13) __USDTSPEC_CTX_WORD(14)
 	__USDTSPEC_CTX_WORD(15) __USDTSPEC_CTX_WORD(16) __USDTSPEC_CTX_WORD(17)
 	__USDTSPEC_CTX_WORD(18)
+	for (int i = __USDTSPEC_CTX_WORDS; i <= __USDTSPEC_REGS_MASK; i++)
+		regs->w[i] = 0;
 }
 #undef __USDTSPEC_CTX_WORD
 
@@ -192,7 +201,13 @@ static __always_inline int __usdtspec_reg(struct pt_regs *ctx, const struct __us
 					  unsigned int off, unsigned long *val)
 {
 	if (off + 8 <= __usdtspec_ctx_size && !(off & 7)) {
-		*val = regs->w[off >> 3];
+		/* The barrier keeps clang from dropping the mask, which the
+		 * comparison above makes redundant to it but not to every
+		 * verifier. */
+		unsigned int w = off >> 3;
+
+		barrier_var(w);
+		*val = regs->w[w & __USDTSPEC_REGS_MASK];
 		return 0;
 	}
 	return bpf_probe_read_kernel(val, sizeof(*val), (void *)ctx + off);
@@ -245,9 +260,10 @@ static __always_inline int __usdtspec_arg(struct pt_regs *ctx, const struct __us
 	} else switch (type) {
 	case BPF_USDT_ARG_CONST:
 		val = arg->val_off;
-		/* Keeps clang from merging this load with __usdtspec_reg's
-		 * load of the context at offset 0: one instruction used with
-		 * a map value and the context is refused by the verifier. */
+		/* Keeps clang from merging this load with a load of the
+		 * context at offset 0 (__usdtspec_load_regs): one instruction
+		 * used with a map value and the context is refused by the
+		 * verifier. */
 		barrier_var(val);
 		break;
 	case __USDTSPEC_ARG_PAIR:
@@ -336,10 +352,76 @@ __attribute__((unused)) static __always_inline long bpf_usdt_cookie(struct pt_re
 	return spec ? spec->usdt_cookie : 0;
 }
 
+/* The first cnt arguments of the call site that fired into vals, fetched
+ * as bpf_usdt_arg does (a failed fetch gives 0): the spec looked up and
+ * the registers copied once, then one loop, with a register operand (the
+ * common case) decoded inline and every other kind as bpf_usdt_arg
+ * decodes it. The loop is kept rolled on purpose: twelve inlined copies
+ * of the decoding of every operand kind made BPF_USDT's program about
+ * eight times larger (15 KB of x86-64 for 12 arguments instead of 2 KB)
+ * and no faster. The verifier follows the bounded loop iteration by
+ * iteration. */
+static __always_inline void __usdtspec_args(struct pt_regs *ctx, long *vals, int cnt)
+{
+	struct __bpf_usdt_arg_spec *arg;
+	struct __bpf_usdt_spec *spec;
+	struct __usdtspec_regs regs;
+	unsigned long val;
+	__u32 words, off, w, bs;
+	int i, n;
+
+	if (cnt <= 0)
+		return;
+	spec = __bpf_usdt_lookup(ctx);
+	__usdtspec_load_regs(ctx, &regs);
+	words = __usdtspec_ctx_size / 8;
+	n = spec ? spec->arg_cnt : 0;
+	if (n > cnt)
+		n = cnt;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < cnt && i < BPF_USDT_MAX_ARG_CNT; i++) {
+		/* No spec, or fewer arguments at this call site: 0, as
+		 * bpf_usdt_arg gives. */
+		if (i >= n) {
+			vals[i] = 0;
+			continue;
+		}
+		arg = &spec->args[i];
+		if (__builtin_expect(arg->arg_type == BPF_USDT_ARG_REG, 1)) {
+			/* The register's word in the copy, or, for an offset
+			 * that is not 8-byte aligned, a number of 8192 or more:
+			 * one comparison rules out both an unaligned offset and
+			 * one past the copy. */
+			off = (unsigned short)arg->reg_off;
+			w = (off >> 3) | (off & 7) << 13;
+			if (__builtin_expect(w < words, 1)) {
+				/* An 8-byte argument (shift 0) as it is; a
+				 * narrower one sign- or zero-extended. As a
+				 * shift count, the unsigned byte and libbpf's
+				 * signed char agree modulo 64. */
+				bs = (unsigned char)arg->arg_bitshift;
+				barrier_var(w); /* keeps the mask: see __usdtspec_reg */
+				val = regs.w[w & __USDTSPEC_REGS_MASK];
+				if (bs) {
+					val <<= bs;
+					if (arg->arg_signed)
+						val = ((long)val) >> bs;
+					else
+						val >>= bs;
+				}
+				vals[i] = val;
+				continue;
+			}
+		}
+		/* Everything else as bpf_usdt_arg decodes it. */
+		__usdtspec_arg(ctx, &regs, spec, i, &vals[i]);
+	}
+}
+
 /* BPF_USDT(name, a, b, ...) declares a program whose arguments are the
  * USDT arguments, fetched as bpf_usdt_arg does (a failed fetch gives 0),
- * with the call site's spec looked up once for all of them. */
-#define ___usdtspec_arg(n) ({ long _x; __usdtspec_arg(ctx, &___usdtspec_regs, ___usdtspec_spec, n, &_x); _x; })
+ * all of them by __usdtspec_args before the body runs. */
+#define ___usdtspec_arg(n) ___usdtspec_vals[n]
 #define ___bpf_usdt_args0() ctx
 #define ___bpf_usdt_args1(x) ___bpf_usdt_args0(), ___usdtspec_arg(0)
 #define ___bpf_usdt_args2(x, args...) ___bpf_usdt_args1(args), ___usdtspec_arg(1)
@@ -361,10 +443,8 @@ static __always_inline typeof(name(0))					\
 ____##name(struct pt_regs *ctx, ##args);				\
 typeof(name(0)) name(struct pt_regs *ctx)				\
 {									\
-	__attribute__((unused)) struct __bpf_usdt_spec *___usdtspec_spec = \
-		__bpf_usdt_lookup(ctx);					\
-	__attribute__((unused)) struct __usdtspec_regs ___usdtspec_regs; \
-	__usdtspec_load_regs(ctx, &___usdtspec_regs);			\
+	__attribute__((unused)) long ___usdtspec_vals[___bpf_narg(args) + 1]; \
+	__usdtspec_args(ctx, ___usdtspec_vals, ___bpf_narg(args));	\
 	_Pragma("GCC diagnostic push")					\
 	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
 	return ____##name(___bpf_usdt_args(args));			\

@@ -44,6 +44,10 @@ const (
 	hitProgCtxload12                  = "ctxload12"
 	hitProgDecode12                   = "decode12"
 	hitProgEmpty                      = "empty"
+	hitProgStepCookie                 = "step_cookie"
+	hitProgStepCopy                   = "step_copy"
+	hitProgStepDecode1                = "step_decode1"
+	hitProgStepLookup                 = "step_lookup"
 	hitVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
 	hitVarUsdtspecExtensions          = "__usdtspec_extensions"
 	hitVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
@@ -94,9 +98,13 @@ type hitSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type hitProgramSpecs struct {
-	Ctxload12 *ebpf.ProgramSpec `ebpf:"ctxload12"`
-	Decode12  *ebpf.ProgramSpec `ebpf:"decode12"`
-	Empty     *ebpf.ProgramSpec `ebpf:"empty"`
+	Ctxload12   *ebpf.ProgramSpec `ebpf:"ctxload12"`
+	Decode12    *ebpf.ProgramSpec `ebpf:"decode12"`
+	Empty       *ebpf.ProgramSpec `ebpf:"empty"`
+	StepCookie  *ebpf.ProgramSpec `ebpf:"step_cookie"`
+	StepCopy    *ebpf.ProgramSpec `ebpf:"step_copy"`
+	StepDecode1 *ebpf.ProgramSpec `ebpf:"step_decode1"`
+	StepLookup  *ebpf.ProgramSpec `ebpf:"step_lookup"`
 }
 
 // hitMapSpecs contains maps before they are loaded into the kernel.
@@ -166,9 +174,13 @@ type hitVariables struct {
 //
 // It can be passed to loadHitObjects or ebpf.CollectionSpec.LoadAndAssign.
 type hitPrograms struct {
-	Ctxload12 *ebpf.Program `ebpf:"ctxload12"`
-	Decode12  *ebpf.Program `ebpf:"decode12"`
-	Empty     *ebpf.Program `ebpf:"empty"`
+	Ctxload12   *ebpf.Program `ebpf:"ctxload12"`
+	Decode12    *ebpf.Program `ebpf:"decode12"`
+	Empty       *ebpf.Program `ebpf:"empty"`
+	StepCookie  *ebpf.Program `ebpf:"step_cookie"`
+	StepCopy    *ebpf.Program `ebpf:"step_copy"`
+	StepDecode1 *ebpf.Program `ebpf:"step_decode1"`
+	StepLookup  *ebpf.Program `ebpf:"step_lookup"`
 }
 
 func (p *hitPrograms) Close() error {
@@ -176,6 +188,10 @@ func (p *hitPrograms) Close() error {
 		p.Ctxload12,
 		p.Decode12,
 		p.Empty,
+		p.StepCookie,
+		p.StepCopy,
+		p.StepDecode1,
+		p.StepLookup,
 	)
 }
 

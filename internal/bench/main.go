@@ -5,10 +5,15 @@
 //   - attach and detach of one probe with 1,000 call sites: usdt's
 //     Manager.Attach and Link.Close (uprobe_multi) against libbpf 1.7's
 //     bpf_program__attach_usdt and bpf_link__destroy (root);
-//   - a 12-argument probe hit 2,000,000 times: nothing attached, an empty
-//     BPF program, and a program that fetches all 12 arguments with
-//     bpf_usdt_arg, built from the same source (hit.bpf.c) against
-//     usdtspec's bpf/usdt.bpf.h and against libbpf 1.7's usdt.bpf.h (root);
+//   - a 12-argument probe hit 1,000,000 times per run: nothing attached,
+//     an empty BPF program, the floor (12 context loads at constant
+//     offsets) and a program that fetches all 12 arguments with BPF_USDT,
+//     built from the same source (hit.bpf.c) against usdtspec's
+//     bpf/usdt.bpf.h and against libbpf 1.7's usdt.bpf.h (root);
+//   - one program attached to every probe of a process that maps several
+//     libraries with probes (testdata/procprobes.c, built by the bench,
+//     and libstdc++): usdt's AttachProcess against libbpf's
+//     bpf_program__attach_usdt per probe and file (root);
 //   - `usdtspec dump` against `readelf -n --wide` on synthetic ELFs with
 //     100,000 and 1,000,000 probes, and the largest files of the Debian
 //     corpus in $CORPUS_DIR (by size and by probe count), when it is there.
@@ -18,7 +23,7 @@
 // internal/bench/testdata/benchprobes.c. The Makefile's bench target builds
 // both first.
 //
-//	go run ./internal/bench [-o BENCHMARKS.md] [-n 5] [-hits 2000000] [-rounds 3] [-attach-runs 21]
+//	go run ./internal/bench [-o BENCHMARKS.md] [-sections attach,hit,process,dump] [-n 5] [-hits 1000000] [-rounds 7] [-attach-runs 21] [-process-runs 9]
 package main
 
 import (
@@ -45,17 +50,18 @@ import (
 )
 
 type flags struct {
-	runs       int
-	tool       string
-	dir        string
-	out        string
-	probes     string
-	driver     string
-	libbpfObj  string
-	attachRuns int
-	hits       int
-	rounds     int
-	sections   string
+	runs        int
+	tool        string
+	dir         string
+	out         string
+	probes      string
+	driver      string
+	libbpfObj   string
+	attachRuns  int
+	processRuns int
+	hits        int
+	rounds      int
+	sections    string
 }
 
 // traceSectionBegin starts the section make bench-trace writes.
@@ -71,9 +77,10 @@ func main() {
 	flag.StringVar(&fl.driver, "libbpf", "build/bench/libbpfbench", "libbpf's side (internal/bench/libbpf/build.sh)")
 	flag.StringVar(&fl.libbpfObj, "libbpf-obj", "build/bench/hit.libbpf.bpf.o", "hit.bpf.c built against libbpf's usdt.bpf.h")
 	flag.IntVar(&fl.attachRuns, "attach-runs", 21, "timed attach/detach runs per side; the median is reported")
-	flag.IntVar(&fl.hits, "hits", 2_000_000, "probe hits per timed run")
-	flag.IntVar(&fl.rounds, "rounds", 5, "timed runs of each per-hit state, interleaved; the median is reported")
-	flag.StringVar(&fl.sections, "sections", "attach,hit,dump", "which figures: attach, hit, dump")
+	flag.IntVar(&fl.processRuns, "process-runs", 9, "timed whole-process attach/detach runs per side; the median is reported")
+	flag.IntVar(&fl.hits, "hits", 1_000_000, "probe hits per timed run")
+	flag.IntVar(&fl.rounds, "rounds", 7, "timed runs of each per-hit state, interleaved; the median is reported")
+	flag.StringVar(&fl.sections, "sections", "attach,hit,process,dump", "which figures: attach, hit, process, dump")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -83,7 +90,7 @@ func main() {
 		msg := "skipped: loading BPF and attaching uprobes needs root"
 		fmt.Println("attach and per-hit figures:", msg)
 		fmt.Fprintf(&md, "## Attach, detach and per-hit cost\n\n%s.\n\n", msg)
-	} else if fl.has("attach") || fl.has("hit") {
+	} else if fl.has("attach") || fl.has("hit") || fl.has("process") {
 		probeFigures(&md, fl)
 	}
 	if fl.has("dump") {
@@ -167,6 +174,9 @@ func probeFigures(md *strings.Builder, fl flags) {
 	if fl.has("hit") {
 		hitFigures(md, fl, o, lb)
 	}
+	if fl.has("process") {
+		processFigures(md, fl, lb)
+	}
 }
 
 // attachFigures: (a) attach and detach, in three blocks per side, the
@@ -200,7 +210,7 @@ func attachFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 	fmt.Fprintf(md, "| usdtspec: `usdt.Manager.Attach`, `Link.Close` | %s (%s) | %s (%s) | uprobe_multi, 1 link, 1000 call sites |\n", ms(median(oa)), rng(oa), ms(median(od)), rng(od))
 	fmt.Fprintf(md, "| libbpf: `bpf_program__attach_usdt`, `bpf_link__destroy` | %s (%s) | %s (%s) | %s |\n", ms(median(la)), rng(la), ms(median(ld)), rng(ld), how)
 	fmt.Fprintf(md, "| libbpf / usdtspec | %.2fx | %.2fx | |\n\n", float64(median(la))/float64(median(oa)), float64(median(ld))/float64(median(od)))
-	fmt.Fprintf(md, "Both attach times include reading the ELF file's notes and computing the specs. Commands: `go run ./internal/bench` (usdtspec's side, in process); `%s attach %s %s bench sites %d` (libbpf's side, each block; the first run is the untimed one).\n\n",
+	fmt.Fprintf(md, "Both attach times include computing the specs; libbpf's also reading the ELF file's notes, each time, where usdtspec's `Manager` reads a file once per version (device, inode, size, mtime) and reuses it, so its timed runs, after the untimed one, do not read the notes again (the whole-process figures below use a new `Manager` per run). Commands: `go run ./internal/bench` (usdtspec's side, in process); `%s attach %s %s bench sites %d` (libbpf's side, each block; the first run is the untimed one).\n\n",
 		fl.driver, fl.libbpfObj, fl.probes, per+1)
 
 }
@@ -223,7 +233,13 @@ func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 			return hitResult{wall: float64(d) / float64(fl.hits)}, err
 		}},
 		{"usdtspec empty", func() (hitResult, error) { return o.hit(t, o.empty, fl.hits) }},
+		{"floor", func() (hitResult, error) { return o.hit(t, o.ctxload, fl.hits) }},
 		{"usdtspec decode", func() (hitResult, error) { return o.hit(t, o.decode, fl.hits) }},
+		// The steps of usdtspec's decode12 (BPF run time only).
+		{"step cookie", func() (hitResult, error) { return o.hit(t, o.coll.Programs["step_cookie"], fl.hits) }},
+		{"step lookup", func() (hitResult, error) { return o.hit(t, o.coll.Programs["step_lookup"], fl.hits) }},
+		{"step copy", func() (hitResult, error) { return o.hit(t, o.coll.Programs["step_copy"], fl.hits) }},
+		{"step decode1", func() (hitResult, error) { return o.hit(t, o.coll.Programs["step_decode1"], fl.hits) }},
 		{"libbpf empty", func() (hitResult, error) { return lb.hit(t, "empty", fl.hits) }},
 		{"libbpf decode", func() (hitResult, error) { return lb.hit(t, "decode12", fl.hits) }},
 	}
@@ -231,11 +247,11 @@ func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 	if _, err := t.fire("args12", fl.hits/4, args12Value); err != nil {
 		log.Fatal(err)
 	}
-	run := func(pass string, rounds int, skipNone bool) map[string][]hitResult {
+	run := func(pass string, rounds int, stats bool) map[string][]hitResult {
 		got := map[string][]hitResult{}
 		for r := range rounds {
 			for _, s := range states {
-				if skipNone && s.name == "none" {
+				if stats && s.name == "none" || !stats && strings.HasPrefix(s.name, "step ") {
 					continue
 				}
 				res, err := s.run()
@@ -274,54 +290,118 @@ func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 		slices.Sort(s)
 		return s[len(s)/2]
 	}
-	cell := func(got map[string][]hitResult, name string, f func(hitResult) float64, prec int) string {
-		v := pick(got, name, f)
+	cell := func(v []float64, prec int) string {
 		return fmt.Sprintf("%.*f (%.*f–%.*f)", prec, med(v), prec, slices.Min(v), prec, slices.Max(v))
 	}
 	// The overhead per argument pairs each round's decode run with the
-	// empty run just before it, then takes the median over the rounds:
-	// the machine's drift between rounds moves both alike.
-	perArg := func(got map[string][]hitResult, side string, f func(hitResult) float64) float64 {
-		dec, emp := pick(got, side+" decode", f), pick(got, side+" empty", f)
+	// empty run of the same side just before it, then takes the median
+	// over the rounds: the machine's drift between rounds moves both
+	// alike.
+	perArg := func(got map[string][]hitResult, state, base string, f func(hitResult) float64) []float64 {
+		dec, emp := pick(got, state, f), pick(got, base, f)
 		var d []float64
 		for r := range dec {
 			d = append(d, (dec[r]-emp[r])/12)
 		}
-		return med(d)
+		return d
 	}
-	oArg, lArg := perArg(wall, "usdtspec", wallOf), perArg(wall, "libbpf", wallOf)
-	oProg, lProg := perArg(prog, "usdtspec", progOf), perArg(prog, "libbpf", progOf)
-
-	fmt.Fprintf(md, "## Per hit: a 12-argument probe\n\n")
-	fmt.Fprintf(md, "Probe `%s` of the same program: one call site with 12 arguments (`v`, `v+1`, …, `v+11`; gcc puts all 12 in registers: `-8@%%rdi -8@%%rax … -8@%%r12`), fired %d times in a loop by the program itself, which times the loop (`CLOCK_MONOTONIC`); ns per hit include the call of the noinline function around the probe. The uprobe is attached to that process only (its pid, both sides), through uprobe_multi. The BPF programs are `internal/bench/hit.bpf.c`, compiled twice: `empty` returns at once; `decode12` is `BPF_USDT(decode12, a0, …, a11)`, which fetches the 12 arguments as `bpf_usdt_arg` does, and stores the 12 values and a hit count in a global (libbpf's `BPF_USDT` calls its `bpf_usdt_arg` subprogram 12 times, each finding the spec again and reading the register with `bpf_probe_read_kernel`; usdtspec's looks the spec up once and inlines 12 fetches, each loading the register straight from the context). Once built against usdtspec's `bpf/usdt.bpf.h` (bpf2go, `internal/bench/hit_bpfel.o`, loaded and attached through the `usdt` package), once against libbpf 1.7's own `usdt.bpf.h` (`%s`, loaded and attached by libbpf in `%s hit`). After each run the bench checks that every hit decoded all 12 arguments right.\n\n",
-		args12Probe, fl.hits, fl.libbpfObj, fl.driver)
-	fmt.Fprintf(md, "Two passes of %d rounds, the states interleaved in the order of the tables; medians, range in brackets. The overhead per argument is the median over the rounds of (decode − empty) / 12, each decode run paired with the empty run just before it.\n\n", fl.rounds)
-	fmt.Fprintf(md, "**Wall time per hit** (what the traced program pays), kernel BPF statistics off:\n\n")
-	fmt.Fprintf(md, "| ns per hit | usdtspec | libbpf 1.7 |\n|---|---:|---:|\n")
-	fmt.Fprintf(md, "| nothing attached | %s | %s |\n", cell(wall, "none", wallOf, 1), cell(wall, "none", wallOf, 1))
-	fmt.Fprintf(md, "| empty BPF program | %s | %s |\n", cell(wall, "usdtspec empty", wallOf, 0), cell(wall, "libbpf empty", wallOf, 0))
-	fmt.Fprintf(md, "| 12 arguments decoded | %s | %s |\n", cell(wall, "usdtspec decode", wallOf, 0), cell(wall, "libbpf decode", wallOf, 0))
-	fmt.Fprintf(md, "| decode overhead per argument: (decode − empty) / 12 | **%.1f** | **%.1f** |\n\n", oArg, lArg)
-	fmt.Fprintf(md, "**BPF program run time per hit** (the kernel's own count, `BPF_ENABLE_STATS`: `run_time_ns / run_cnt` of each program; the uprobe's trap and return are outside it, so most of the machine's noise is too; the empty program's figure is mostly the statistics' own clock reads):\n\n")
-	fmt.Fprintf(md, "| ns per run | usdtspec | libbpf 1.7 |\n|---|---:|---:|\n")
-	fmt.Fprintf(md, "| empty BPF program | %s | %s |\n", cell(prog, "usdtspec empty", progOf, 1), cell(prog, "libbpf empty", progOf, 1))
-	fmt.Fprintf(md, "| 12 arguments decoded | %s | %s |\n", cell(prog, "usdtspec decode", progOf, 1), cell(prog, "libbpf decode", progOf, 1))
-	fmt.Fprintf(md, "| decode overhead per argument: (decode − empty) / 12 | **%.1f** | **%.1f** |\n\n", oProg, lProg)
-	verdict := func(o, l float64) string {
-		switch {
-		case o <= 0:
-			return "usdtspec's overhead is below what this run resolves"
-		case l/o >= 10:
-			return fmt.Sprintf("libbpf's overhead per argument is **%.1fx** usdtspec's: met", l/o)
-		default:
-			return fmt.Sprintf("libbpf's overhead per argument is **%.1fx** usdtspec's (usdtspec's is %.0f%% of libbpf's): **not met**", l/o, 100*o/l)
+	type perArgs struct{ ours, lib, floor, above []float64 }
+	per := func(got map[string][]hitResult, f func(hitResult) float64) perArgs {
+		return perArgs{
+			ours:  perArg(got, "usdtspec decode", "usdtspec empty", f),
+			lib:   perArg(got, "libbpf decode", "libbpf empty", f),
+			floor: perArg(got, "floor", "usdtspec empty", f),
+			above: perArg(got, "usdtspec decode", "floor", f),
 		}
 	}
-	fmt.Fprintf(md, "Target of issue 6: usdtspec's decode overhead at most a tenth of libbpf's. Wall time: %s. BPF run time: %s.\n\n", verdict(oArg, lArg), verdict(oProg, lProg))
-	fmt.Fprintf(md, "Commands: `go run ./internal/bench` (the target, usdtspec's side in process); `%s hit %s PROGRAM %s bench args12 PID` (libbpf's side, one process per run); the target reads `args12 %d %d` on stdin and prints the loop's ns.\n\n",
+	pw, pp := per(wall, wallOf), per(prog, progOf)
+	sizes := func(name string) string {
+		if name == "libbpf" {
+			return fmt.Sprintf("%d instructions (%d bytes of x86-64)", lb.xlated/8, lb.jited)
+		}
+		return progSize(o.decode)
+	}
+
+	fmt.Fprintf(md, "## Per hit: a 12-argument probe\n\n")
+	fmt.Fprintf(md, "Probe `%s` of the same program: one call site with 12 arguments (`v`, `v+1`, …, `v+11`; gcc puts all 12 in registers: `-8@%%rdi -8@%%rax … -8@%%r12`), fired %d times in a loop by the program itself, which times the loop (`CLOCK_MONOTONIC`); ns per hit include the call of the noinline function around the probe. The uprobe is attached to that process only (its pid, both sides), through uprobe_multi. The BPF programs are `internal/bench/hit.bpf.c`, compiled twice: `empty` returns at once; `ctxload12`, the floor, loads the 12 registers straight from the context at constant offsets (what a decoder that knew the operands at compile time would do; no header involved) and stores them; `decode12` is `BPF_USDT(decode12, a0, …, a11)`, which fetches the 12 arguments as `bpf_usdt_arg` does and stores them the same way. Once built against usdtspec's `bpf/usdt.bpf.h` (bpf2go, `internal/bench/hit_bpfel.o`, loaded and attached through the `usdt` package), once against libbpf 1.7's own `usdt.bpf.h` (`%s`, loaded and attached by libbpf in `%s hit`). After each run the bench checks that every hit decoded all 12 arguments right.\n\n",
+		args12Probe, fl.hits, fl.libbpfObj, fl.driver)
+	fmt.Fprintf(md, "How each `decode12` fetches an argument, as the kernel runs it (`bpftool prog dump xlated`): libbpf's `BPF_USDT` calls its `bpf_usdt_arg` subprogram once per argument, which calls `bpf_get_attach_cookie`, looks the spec up again and reads the register with a `bpf_probe_read_kernel` call: three calls and returns per argument, %s in all. usdtspec's looks the spec up once per hit, copies the context's registers to the stack once (the verifier allows only constant offsets into the context, but a bounded variable one into the stack), then per argument loads the spec's type and register offset and the register from the copy, with no call: %s.\n\n",
+		sizes("libbpf"), sizes("usdtspec"))
+	fmt.Fprintf(md, "Two passes of %d rounds, the states interleaved in the order of the tables; medians, range in brackets. The overhead per argument is the median over the rounds of (decode − empty) / 12, each decode run paired with the empty run of the same side just before it; the floor's, (ctxload12 − empty) / 12, is what one context load and one store per argument cost.\n\n", fl.rounds)
+	table := func(got map[string][]hitResult, f func(hitResult) float64, p perArgs, unit string, prec int, none bool) {
+		fmt.Fprintf(md, "| %s | usdtspec | libbpf 1.7 |\n|---|---:|---:|\n", unit)
+		if none {
+			fmt.Fprintf(md, "| nothing attached | %s | %s |\n", cell(pick(got, "none", f), 1), cell(pick(got, "none", f), 1))
+		}
+		fmt.Fprintf(md, "| empty BPF program | %s | %s |\n", cell(pick(got, "usdtspec empty", f), prec), cell(pick(got, "libbpf empty", f), prec))
+		fmt.Fprintf(md, "| floor: 12 context loads (`ctxload12`, the same program on both sides; run through usdt) | %s | |\n", cell(pick(got, "floor", f), prec))
+		fmt.Fprintf(md, "| 12 arguments decoded | %s | %s |\n", cell(pick(got, "usdtspec decode", f), prec), cell(pick(got, "libbpf decode", f), prec))
+		fmt.Fprintf(md, "| **decode overhead per argument**: (decode − empty) / 12 | **%s** | **%s** |\n", cell(p.ours, 1), cell(p.lib, 1))
+		fmt.Fprintf(md, "| floor per argument: (ctxload12 − empty) / 12 | %s | |\n", cell(p.floor, 1))
+		fmt.Fprintf(md, "| above the floor per argument: (decode − ctxload12) / 12 | %s | |\n\n", cell(p.above, 1))
+	}
+	fmt.Fprintf(md, "**Wall time per hit** (what the traced program pays), kernel BPF statistics off:\n\n")
+	table(wall, wallOf, pw, "ns per hit", 0, true)
+	fmt.Fprintf(md, "**BPF program run time per hit** (the kernel's own count, `BPF_ENABLE_STATS`: `run_time_ns / run_cnt` of each program; the uprobe's trap and return are outside it, so most of the machine's noise is too; the empty program's figure is mostly the statistics' own clock reads):\n\n")
+	table(prog, progOf, pp, "ns per run", 1, false)
+	// usdtspec's decode12 step by step, from the stats pass.
+	fmt.Fprintf(md, "**usdtspec's `decode12` step by step** (BPF run time, the same pass; each program of `hit.bpf.c` does one step more than the one above; medians):\n\n")
+	fmt.Fprintf(md, "| program | ns per run | the step |\n|---|---:|---:|\n")
+	prev := 0.0
+	for i, st := range []struct{ state, what string }{
+		{"usdtspec empty", "`empty`: returns at once"},
+		{"step cookie", "`step_cookie`: the spec id, a `bpf_get_attach_cookie` call"},
+		{"step lookup", "`step_lookup`: and the spec's lookup in the array map (inlined)"},
+		{"step copy", "`step_copy`: and the copy of the context's 19 registers to the stack"},
+		{"step decode1", "`step_decode1`: `BPF_USDT` with 1 argument (all of the above, and one argument)"},
+		{"usdtspec decode", "`decode12`: `BPF_USDT` with 12 arguments"},
+	} {
+		v := med(pick(prog, st.state, progOf))
+		step := ""
+		if i > 0 {
+			step = fmt.Sprintf("%+.1f", v-prev)
+		}
+		fmt.Fprintf(md, "| %s | %.1f | %s |\n", st.what, v, step)
+		prev = v
+	}
+	further := (med(pick(prog, "usdtspec decode", progOf)) - med(pick(prog, "step decode1", progOf))) / 11
+	fmt.Fprintf(md, "\nEach argument beyond the first costs usdtspec %.1f ns; the rest of its overhead is per hit, most of it the `bpf_get_attach_cookie` call, which libbpf's `bpf_usdt_arg` makes once per argument.\n\n", further)
+	fmt.Printf("usdtspec per further argument: %.1f ns of BPF run time\n", further)
+
+	verdict := func(p perArgs) string {
+		o, l := med(p.ours), med(p.lib)
+		overlap := "the two sides' ranges overlap"
+		if slices.Max(p.ours) < slices.Min(p.lib) {
+			overlap = "the two sides' ranges do not overlap"
+		}
+		switch {
+		case o <= 0:
+			return "usdtspec's overhead is below what this run resolves; " + overlap
+		case l/o >= 10:
+			return fmt.Sprintf("libbpf's overhead per argument is **%.1fx** usdtspec's (usdtspec's is %.0f%% of libbpf's, %.1f ns above the floor of a context load): **met**; %s", l/o, 100*o/l, med(p.above), overlap)
+		default:
+			return fmt.Sprintf("libbpf's overhead per argument is **%.1fx** usdtspec's (usdtspec's is %.0f%% of libbpf's, %.1f ns above the floor of a context load): **not met**; %s", l/o, 100*o/l, med(p.above), overlap)
+		}
+	}
+	fmt.Fprintf(md, "Target of issue 17: usdtspec's decode overhead per argument at most a tenth of libbpf's. Wall time: %s. BPF run time: %s.\n\n", verdict(pw), verdict(pp))
+	fmt.Fprintf(md, "Commands: `go run ./internal/bench` (the target, usdtspec's side in process); `%s hit %s PROGRAM %s bench args12 PID` (libbpf's side, one process per run); the target reads `args12 %d %d` on stdin and prints the loop's ns. Why the ratio differs from machine to machine: see [docs/bench.md](docs/bench.md).\n\n",
 		fl.driver, fl.libbpfObj, fl.probes, fl.hits, args12Value)
-	fmt.Printf("per argument (ns): wall usdtspec %.1f libbpf %.1f (%.2fx); BPF run time usdtspec %.1f libbpf %.1f (%.2fx)\n",
-		oArg, lArg, lArg/oArg, oProg, lProg, lProg/oProg)
+	fmt.Printf("per argument (ns, medians): wall usdtspec %.1f libbpf %.1f (%.2fx) floor %.1f; BPF run time usdtspec %.1f libbpf %.1f (%.2fx) floor %.1f\n",
+		med(pw.ours), med(pw.lib), med(pw.lib)/med(pw.ours), med(pw.floor), med(pp.ours), med(pp.lib), med(pp.lib)/med(pp.ours), med(pp.floor))
+}
+
+// progSize: a loaded program's size as the kernel runs it.
+func progSize(p *ebpf.Program) string {
+	info, err := p.Info()
+	if err != nil {
+		return "?"
+	}
+	x, err1 := info.TranslatedSize()
+	j, err2 := info.JitedSize()
+	if err1 != nil || err2 != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%d instructions (%d bytes of x86-64)", x/8, j)
 }
 
 // dumpFigures times `usdtspec dump` against `readelf -n --wide`.

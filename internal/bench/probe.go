@@ -71,6 +71,7 @@ type ours struct {
 	coll    *ebpf.Collection
 	empty   *ebpf.Program
 	decode  *ebpf.Program
+	ctxload *ebpf.Program // the floor: 12 constant context loads, no header
 	exe     string
 	version string
 }
@@ -92,7 +93,7 @@ func loadOurs(exe string) (*ours, error) {
 		coll.Close()
 		return nil, err
 	}
-	return &ours{m: m, coll: coll, empty: coll.Programs["empty"], decode: coll.Programs["decode12"], exe: exe}, nil
+	return &ours{m: m, coll: coll, empty: coll.Programs["empty"], decode: coll.Programs["decode12"], ctxload: coll.Programs["ctxload12"], exe: exe}, nil
 }
 
 // attachTimes attaches the empty program to the 1,000 call sites of
@@ -159,7 +160,7 @@ func (o *ours) hit(t *target, prog *ebpf.Program, hits int) (hitResult, error) {
 	if err != nil {
 		return hitResult{}, err
 	}
-	if prog == o.decode {
+	if prog == o.decode || prog == o.ctxload {
 		var got hitOut
 		if err := out.Get(&got); err != nil {
 			return hitResult{}, err
@@ -193,6 +194,7 @@ func checkDecode(who string, n uint64, last []int64, want int) error {
 // libbpf runs internal/bench/libbpf/libbpfbench, libbpf 1.7's side.
 type libbpf struct {
 	driver, obj, exe string
+	xlated, jited    int // decode12's size as loaded: BPF bytes, machine code bytes
 }
 
 // attachTimes: one libbpfbench process, a warm-up attach, then runs
@@ -271,10 +273,10 @@ func (l *libbpf) hit(t *target, prog string, hits int) (hitResult, error) {
 		return hitResult{}, fmt.Errorf("libbpfbench hit %s: %w", prog, err)
 	}
 	f := strings.Fields(line)
-	if len(f) != 16 || f[0] != "hits" {
+	if len(f) != 18 || f[0] != "hits" {
 		return hitResult{}, fmt.Errorf("libbpfbench hit %s: %q", prog, line)
 	}
-	if prog == "decode12" {
+	if prog == "decode12" || prog == "ctxload12" {
 		n, _ := strconv.ParseUint(f[1], 10, 64)
 		last := make([]int64, 12)
 		for i := range last {
@@ -283,6 +285,10 @@ func (l *libbpf) hit(t *target, prog string, hits int) (hitResult, error) {
 		if err := checkDecode("libbpf", n, last, hits+1); err != nil {
 			return hitResult{}, err
 		}
+	}
+	if prog == "decode12" {
+		l.xlated, _ = strconv.Atoi(f[16])
+		l.jited, _ = strconv.Atoi(f[17])
 	}
 	rt, _ := strconv.ParseInt(f[14], 10, 64)
 	cnt, _ := strconv.ParseUint(f[15], 10, 64)
