@@ -93,9 +93,11 @@ const mountScript = `set -e
 root=$0; dirs=$1; shift
 mount --rbind /proc "$root/proc"
 mount --rbind /sys "$root/sys"
-mount -t tracefs tracefs "$root/sys/kernel/tracing"
-mount -t debugfs debugfs "$root/sys/kernel/debug"
-mount -t bpf bpf "$root/sys/fs/bpf"
+# The host may have these mounted already, then the rbind of /sys brought
+# them: mounting them again fails ("already mounted").
+mountpoint -q "$root/sys/kernel/tracing" || mount -t tracefs tracefs "$root/sys/kernel/tracing"
+mountpoint -q "$root/sys/kernel/debug" || mount -t debugfs debugfs "$root/sys/kernel/debug"
+mountpoint -q "$root/sys/fs/bpf" || mount -t bpf bpf "$root/sys/fs/bpf"
 IFS=:
 for d in $dirs; do
   mkdir -p "$root$d"
