@@ -258,6 +258,15 @@ type jsonDoc struct {
 }
 
 type jsonFile struct {
+	jsonFileHead
+	CallSites  []jsonCallSite `json:"call_sites"`
+	NoteErrors []string       `json:"note_errors"`
+}
+
+// jsonFileHead is a file's fields before its two lists: encoding/json
+// writes them in place of the embedded struct, and the streaming writer
+// writes them alone, before the call sites.
+type jsonFileHead struct {
 	Path       string `json:"path"`
 	Machine    string `json:"machine"`
 	Class      int    `json:"class"`
@@ -266,9 +275,7 @@ type jsonFile struct {
 	SpecLayout string `json:"spec_layout"`
 	DebugFile  string `json:"debug_file,omitempty"`
 	// DebugFileErrors: the debug files found but not used, and why.
-	DebugFileErrors []string       `json:"debug_file_errors,omitempty"`
-	CallSites       []jsonCallSite `json:"call_sites"`
-	NoteErrors      []string       `json:"note_errors"`
+	DebugFileErrors []string `json:"debug_file_errors,omitempty"`
 }
 
 type jsonCallSite struct {
@@ -337,10 +344,8 @@ func (jw *jsonDocWriter) file(f *compiler.File, walk walkFunc, layout compiler.L
 	jw.files++
 	jf := fileJSON(f, layout)
 	noteErrors := jf.NoteErrors
-	jf.NoteErrors = nil
-	// The file's fields up to call_sites, which json.MarshalIndent puts
-	// last but one (the struct's order); its closing brace is cut off.
-	head, err := json.MarshalIndent(jsonFileHead(jf), jsonFileIndent, "  ")
+	// The file's fields up to call_sites; the closing brace is cut off.
+	head, err := json.MarshalIndent(jf.jsonFileHead, jsonFileIndent, "  ")
 	if err != nil {
 		return err
 	}
@@ -389,21 +394,6 @@ func (jw *jsonDocWriter) end() {
 	jw.w.WriteString("\n  ]\n}\n")
 }
 
-// jsonFileHead is a jsonFile without its two lists, for the streaming
-// writer; the fields must stay in jsonFile's order.
-type jsonFileHead struct {
-	Path            string         `json:"path"`
-	Machine         string         `json:"machine"`
-	Class           int            `json:"class"`
-	ByteOrder       string         `json:"byte_order"`
-	Type            string         `json:"type"`
-	SpecLayout      string         `json:"spec_layout"`
-	DebugFile       string         `json:"debug_file,omitempty"`
-	DebugFileErrors []string       `json:"debug_file_errors,omitempty"`
-	CallSites       []jsonCallSite `json:"-"`
-	NoteErrors      []string       `json:"-"`
-}
-
 // toJSON is a whole file's JSON value, as the streaming writer writes it
 // in parts; the tests encode it with json.Encoder to check that writer.
 func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
@@ -421,13 +411,15 @@ func toJSON(f *compiler.File, o *dumpOptions) jsonFile {
 // need layout.
 func fileJSON(f *compiler.File, layout compiler.Layout) jsonFile {
 	jf := jsonFile{
-		Path:       f.Path,
-		Machine:    machineName(f),
-		Class:      classBits(f),
-		ByteOrder:  byteOrderName(f),
-		Type:       strings.TrimPrefix(f.Type.String(), "ET_"),
-		SpecLayout: layout.Name,
-		DebugFile:  f.DebugFile,
+		jsonFileHead: jsonFileHead{
+			Path:       f.Path,
+			Machine:    machineName(f),
+			Class:      classBits(f),
+			ByteOrder:  byteOrderName(f),
+			Type:       strings.TrimPrefix(f.Type.String(), "ET_"),
+			SpecLayout: layout.Name,
+			DebugFile:  f.DebugFile,
+		},
 		CallSites:  []jsonCallSite{},
 		NoteErrors: []string{},
 	}

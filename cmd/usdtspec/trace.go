@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -344,7 +343,13 @@ func (hw *hitWriter) write(h *trace.Hit) error {
 	names, ok := hw.names[k]
 	if !ok {
 		if hw.asJSON {
-			names = fmt.Appendf(nil, `,"file":%s,"provider":%s,"name":%s,"args":[`, jsonString(h.File), jsonString(h.Provider), jsonString(h.Name))
+			names = append(names, `,"file":`...)
+			names = appendJSONString(names, h.File)
+			names = append(names, `,"provider":`...)
+			names = appendJSONString(names, h.Provider)
+			names = append(names, `,"name":`...)
+			names = appendJSONString(names, h.Name)
+			names = append(names, `,"args":[`...)
 		} else {
 			names = fmt.Appendf(nil, " %s:%s", printable(h.Provider), printable(h.Name))
 		}
@@ -384,7 +389,7 @@ func (hw *hitWriter) write(h *trace.Hit) error {
 					b = append(b, ',')
 				}
 				if a.Err != nil {
-					b = append(b, jsonString(a.Err.Error())...)
+					b = appendJSONString(b, a.Err.Error())
 				} else {
 					b = append(b, "null"...)
 				}
@@ -393,7 +398,7 @@ func (hw *hitWriter) write(h *trace.Hit) error {
 		}
 		if h.Err != nil {
 			b = append(b, `,"error":`...)
-			b = append(b, jsonString(h.Err.Error())...)
+			b = appendJSONString(b, h.Err.Error())
 		}
 		b = append(b, "}\n"...)
 	} else {
@@ -423,10 +428,4 @@ func (hw *hitWriter) write(h *trace.Hit) error {
 	hw.buf = b
 	_, err := hw.w.Write(b)
 	return err
-}
-
-// jsonString is s as a JSON string (json.Marshal of a string cannot fail).
-func jsonString(s string) []byte {
-	b, _ := json.Marshal(s)
-	return b
 }
