@@ -155,14 +155,27 @@ __attribute__((unused)) static __always_inline int bpf_usdt_arg_size(struct pt_r
  * the loads beyond it. */
 volatile const __u32 __usdtspec_ctx_size = 152;
 
-/* The registers of the context, 8 bytes each, copied to the stack once per
- * hit: the verifier allows only constant offsets into the context, but a
- * bounded variable index into the stack, so a register whose offset comes
- * from the spec is then one load, without a helper call or a switch over
- * the offsets (which, inlined for every argument, made BPF_USDT's code
- * tens of kilobytes). Each word is copied only if it lies inside
- * __usdtspec_ctx_size; the verifier knows that value and drops the other
- * loads. */
+/* How a register whose offset comes from the spec is read, two ways.
+ *
+ * Where the kernel lets bpf_rdonly_cast(ctx, 0) make the context an
+ * untrusted read-only pointer (6.17 and later), the register is one load
+ * at a variable offset from it: the verifier turns the kfunc call into a
+ * move and the load into one the JIT emits as a plain load with an
+ * exception table entry. The Go side tries that once with a small program
+ * and sets __usdtspec_ctx_cast; the verifier knows its value and prunes
+ * the other way. The kfunc is weak, so an object still loads on kernels
+ * without it (before 6.2), where it is never called.
+ *
+ * Elsewhere the verifier allows only constant offsets into the context,
+ * but a bounded variable index into the stack, so the context's registers
+ * are copied to the stack once per hit and a register is one load from
+ * the copy, without a helper call or a switch over the offsets (which,
+ * inlined for every argument, made BPF_USDT's code tens of kilobytes).
+ * Each word is copied only if it lies inside __usdtspec_ctx_size; the
+ * verifier knows that value and drops the other loads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+volatile const _Bool __usdtspec_ctx_cast = 0;
+
 #define __USDTSPEC_CTX_WORDS 19
 /* The copy is indexed by a variable word number, masked to 0..31: older
  * verifiers (6.1) refuse a variable-offset stack read unless the mask
@@ -170,6 +183,8 @@ volatile const __u32 __usdtspec_ctx_size = 152;
  * words and those the context lacks are 0. */
 #define __USDTSPEC_REGS_MASK 31
 struct __usdtspec_regs {
+	/* The context as untrusted memory, or 0 where w holds the copy. */
+	const char *cast;
 	unsigned long w[__USDTSPEC_REGS_MASK + 1];
 };
 
@@ -178,10 +193,11 @@ struct __usdtspec_regs {
 		regs->w[i] = *(unsigned long *)((void *)ctx + (i) * 8);	\
 	else								\
 		regs->w[i] = 0;
-static __always_inline void __usdtspec_load_regs(struct pt_regs *ctx, struct __usdtspec_regs *regs)
+static __always_inline void __usdtspec_copy_regs(struct pt_regs *ctx, struct __usdtspec_regs *regs)
 {
 	__u32 size = __usdtspec_ctx_size;
 
+	regs->cast = 0;
 	__USDTSPEC_CTX_WORD(0) __USDTSPEC_CTX_WORD(1) __USDTSPEC_CTX_WORD(2)
 	__USDTSPEC_CTX_WORD(3) __USDTSPEC_CTX_WORD(4) __USDTSPEC_CTX_WORD(5)
 	__USDTSPEC_CTX_WORD(6) __USDTSPEC_CTX_WORD(7) __USDTSPEC_CTX_WORD(8)
@@ -194,20 +210,38 @@ static __always_inline void __usdtspec_load_regs(struct pt_regs *ctx, struct __u
 }
 #undef __USDTSPEC_CTX_WORD
 
-/* Reads the register at byte offset off of pt_regs into *val: an
- * 8-byte-aligned offset inside __usdtspec_ctx_size from the copy, any
- * other with bpf_probe_read_kernel, as libbpf reads them all. */
+/* Makes regs ready for __usdtspec_reg: the cast where the kernel allows
+ * it, the copy elsewhere. */
+static __always_inline void __usdtspec_load_regs(struct pt_regs *ctx, struct __usdtspec_regs *regs)
+{
+	if (__usdtspec_ctx_cast)
+		regs->cast = bpf_rdonly_cast(ctx, 0);
+	else
+		__usdtspec_copy_regs(ctx, regs);
+}
+
+/* The register at byte offset off of pt_regs, which the caller has
+ * checked is 8-byte aligned and inside __usdtspec_ctx_size. */
+static __always_inline unsigned long __usdtspec_word(const struct __usdtspec_regs *regs, unsigned int off)
+{
+	unsigned int w = off >> 3;
+
+	if (__usdtspec_ctx_cast)
+		return *(const unsigned long *)(regs->cast + off);
+	/* The barrier keeps clang from dropping the mask, which the
+	 * caller's check makes redundant to it but not to every verifier. */
+	barrier_var(w);
+	return regs->w[w & __USDTSPEC_REGS_MASK];
+}
+
+/* Reads the register at byte offset off of pt_regs into *val: from regs
+ * where off is inside __usdtspec_ctx_size and aligned, else with
+ * bpf_probe_read_kernel (an offset past it fails there too). */
 static __always_inline int __usdtspec_reg(struct pt_regs *ctx, const struct __usdtspec_regs *regs,
 					  unsigned int off, unsigned long *val)
 {
 	if (off + 8 <= __usdtspec_ctx_size && !(off & 7)) {
-		/* The barrier keeps clang from dropping the mask, which the
-		 * comparison above makes redundant to it but not to every
-		 * verifier. */
-		unsigned int w = off >> 3;
-
-		barrier_var(w);
-		*val = regs->w[w & __USDTSPEC_REGS_MASK];
+		*val = __usdtspec_word(regs, off);
 		return 0;
 	}
 	return bpf_probe_read_kernel(val, sizeof(*val), (void *)ctx + off);
@@ -352,70 +386,105 @@ __attribute__((unused)) static __always_inline long bpf_usdt_cookie(struct pt_re
 	return spec ? spec->usdt_cookie : 0;
 }
 
-/* The first cnt arguments of the call site that fired into vals, fetched
- * as bpf_usdt_arg does (a failed fetch gives 0): the spec looked up and
- * the registers copied once, then one loop, with a register operand (the
- * common case) decoded inline and every other kind as bpf_usdt_arg
- * decodes it. The loop is kept rolled on purpose: twelve inlined copies
- * of the decoding of every operand kind made BPF_USDT's program about
- * eight times larger (15 KB of x86-64 for 12 arguments instead of 2 KB)
- * and no faster. The verifier follows the bounded loop iteration by
- * iteration. */
-static __always_inline void __usdtspec_args(struct pt_regs *ctx, long *vals, int cnt)
+/* One argument that is not a register operand, decoded as bpf_usdt_arg
+ * decodes it, in a subprogram of its own: BPF_USDT's unrolled pass calls
+ * it for such an argument only, so its code is there once and not once
+ * per argument, and a pass that finds only registers makes no call. */
+static __noinline int __usdtspec_other_arg(struct pt_regs *ctx, const struct __usdtspec_regs *regs,
+					    struct __bpf_usdt_spec *spec, __u64 n, long *res)
 {
-	struct __bpf_usdt_arg_spec *arg;
-	struct __bpf_usdt_spec *spec;
-	struct __usdtspec_regs regs;
-	unsigned long val;
-	__u32 words, off, w, bs;
-	int i, n;
+	return __usdtspec_arg(ctx, regs, spec, n, res);
+}
 
-	if (cnt <= 0)
-		return;
-	spec = __bpf_usdt_lookup(ctx);
-	__usdtspec_load_regs(ctx, &regs);
-	words = __usdtspec_ctx_size / 8;
-	n = spec ? spec->arg_cnt : 0;
-	if (n > cnt)
-		n = cnt;
-#pragma clang loop unroll(disable)
-	for (i = 0; i < cnt && i < BPF_USDT_MAX_ARG_CNT; i++) {
-		/* No spec, or fewer arguments at this call site: 0, as
-		 * bpf_usdt_arg gives. */
-		if (i >= n) {
+/* The first cnt arguments into vals, the loop unrolled (cnt is a
+ * constant of BPF_USDT): for a register operand, the common case, one load of its type and
+ * offset, one check, one load of the register; every other argument
+ * through __usdtspec_other_arg. cast is a constant after inlining (the
+ * caller reads __usdtspec_ctx_cast once), so only one way of reading a
+ * register is compiled into each copy. */
+static __always_inline void __usdtspec_fetch_args(struct pt_regs *ctx, struct __bpf_usdt_spec *spec,
+						  const struct __usdtspec_regs *regs,
+						  long *vals, int cnt, __u32 n, unsigned long last,
+						  const _Bool cast)
+{
+	const struct __bpf_usdt_arg_spec *arg;
+	const char *cp = regs->cast;
+	/* 64-bit, as the registers of BPF are: a 32-bit offset would be
+	 * zero-extended again before each comparison. */
+	unsigned long val, off;
+	__u32 bs;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < BPF_USDT_MAX_ARG_CNT; i++) {
+		if (i >= cnt)
+			break;
+		/* Past the call site's last argument: 0, as bpf_usdt_arg
+		 * gives. */
+		if (__builtin_expect(i >= n, 0)) {
 			vals[i] = 0;
 			continue;
 		}
 		arg = &spec->args[i];
-		if (__builtin_expect(arg->arg_type == BPF_USDT_ARG_REG, 1)) {
-			/* The register's word in the copy, or, for an offset
-			 * that is not 8-byte aligned, a number of 8192 or more:
-			 * one comparison rules out both an unaligned offset and
-			 * one past the copy. */
-			off = (unsigned short)arg->reg_off;
-			w = (off >> 3) | (off & 7) << 13;
-			if (__builtin_expect(w < words, 1)) {
-				/* An 8-byte argument (shift 0) as it is; a
-				 * narrower one sign- or zero-extended. As a
-				 * shift count, the unsigned byte and libbpf's
-				 * signed char agree modulo 64. */
-				bs = (unsigned char)arg->arg_bitshift;
-				barrier_var(w); /* keeps the mask: see __usdtspec_reg */
-				val = regs.w[w & __USDTSPEC_REGS_MASK];
-				if (bs) {
-					val <<= bs;
-					if (arg->arg_signed)
-						val = ((long)val) >> bs;
-					else
-						val >>= bs;
-				}
-				vals[i] = val;
-				continue;
-			}
+		/* One comparison rules out both an offset past the context's
+		 * last word and one that is not 8-byte aligned: the low bits
+		 * of an unaligned one, moved up, make it too large. */
+		off = (unsigned short)arg->reg_off;
+		if (__builtin_expect(arg->arg_type != BPF_USDT_ARG_REG ||
+				     (off | (off & 7) << 16) > last, 0)) {
+			__usdtspec_other_arg(ctx, regs, spec, i, &vals[i]);
+			continue;
 		}
-		/* Everything else as bpf_usdt_arg decodes it. */
-		__usdtspec_arg(ctx, &regs, spec, i, &vals[i]);
+		if (cast) {
+			val = *(const unsigned long *)(cp + off);
+		} else {
+			__u32 w = off >> 3;
+
+			barrier_var(w); /* keeps the mask: see __usdtspec_word */
+			val = regs->w[w & __USDTSPEC_REGS_MASK];
+		}
+		/* An 8-byte argument (shift 0) as it is; a narrower one sign-
+		 * or zero-extended. As a shift count, the unsigned byte and
+		 * libbpf's signed char agree modulo 64. */
+		bs = (unsigned char)arg->arg_bitshift;
+		if (bs) {
+			val <<= bs;
+			if (arg->arg_signed)
+				val = ((long)val) >> bs;
+			else
+				val >>= bs;
+		}
+		vals[i] = val;
 	}
+}
+
+/* The first cnt arguments of the call site that fired into vals, fetched
+ * as bpf_usdt_arg does (a failed fetch gives 0): the spec looked up and
+ * the context made readable once (__usdtspec_load_regs), then one
+ * unrolled pass. (Before, one rolled loop decoded every kind inline:
+ * twelve inlined copies of the decoding of every operand kind had made
+ * BPF_USDT's program about eight times larger, 15 KB of x86-64 for 12
+ * arguments instead of 2 KB, and no faster; the rolled loop cost about
+ * 6 ns per argument in its own bookkeeping.) */
+static __always_inline void __usdtspec_args(struct pt_regs *ctx, long *vals, int cnt)
+{
+	struct __bpf_usdt_spec *spec;
+	struct __usdtspec_regs regs;
+	unsigned long last;
+	__u32 n;
+
+	if (cnt <= 0)
+		return;
+	spec = __bpf_usdt_lookup(ctx);
+	n = 0;
+	if (spec && spec->arg_cnt > 0)
+		n = spec->arg_cnt;
+	__usdtspec_load_regs(ctx, &regs);
+	/* The offset of the last 8-byte word inside the context. */
+	last = __usdtspec_ctx_size - 8;
+	if (__usdtspec_ctx_cast)
+		__usdtspec_fetch_args(ctx, spec, &regs, vals, cnt, n, last, 1);
+	else
+		__usdtspec_fetch_args(ctx, spec, &regs, vals, cnt, n, last, 0);
 }
 
 /* BPF_USDT(name, a, b, ...) declares a program whose arguments are the

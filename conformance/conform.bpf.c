@@ -35,6 +35,11 @@ struct hit {
 	__s64 value[BPF_USDT_MAX_ARG_CNT];
 	__s32 ret[BPF_USDT_MAX_ARG_CNT];  // bpf_usdt_arg's return code
 	__s32 size[BPF_USDT_MAX_ARG_CNT]; // bpf_usdt_arg_size
+	// BPF_USDT's way of fetching (bpf/usdt.bpf.h only): all twelve
+	// arguments at once, as BPF_USDT naming twelve fetches them, 0 past
+	// the call site's last.
+	__s32 fetched_all; // 1 where fetched is set (0 with libbpf's header)
+	__s64 fetched[BPF_USDT_MAX_ARG_CNT];
 };
 
 struct {
@@ -93,6 +98,12 @@ int conform(struct pt_regs *ctx)
 		h->value[i] = v;
 		h->size[i] = bpf_usdt_arg_size(ctx, i);
 	}
+#ifndef CONFORM_LIBBPF_HEADER
+	__usdtspec_args(ctx, (long *)h->fetched, BPF_USDT_MAX_ARG_CNT);
+	h->fetched_all = 1;
+#else
+	h->fetched_all = 0;
+#endif
 	bpf_ringbuf_submit(h, 0);
 	return 0;
 }

@@ -30,15 +30,18 @@ type conformBpfUsdtSpec struct {
 }
 
 type conformHit struct {
-	_      structs.HostLayout
-	Pid    uint32
-	ArgCnt int32
-	Cookie uint64
-	SpecId uint64
-	Ip     uint64
-	Value  [12]int64
-	Ret    [12]int32
-	Size   [12]int32
+	_          structs.HostLayout
+	Pid        uint32
+	ArgCnt     int32
+	Cookie     uint64
+	SpecId     uint64
+	Ip         uint64
+	Value      [12]int64
+	Ret        [12]int32
+	Size       [12]int32
+	FetchedAll int32
+	_          [4]byte
+	Fetched    [12]int64
 }
 
 // Names of all BPF objects in the ELF.
@@ -50,6 +53,7 @@ const (
 	conformMapDrops                       = "drops"
 	conformMapHits                        = "hits"
 	conformProgConform                    = "conform"
+	conformVarUsdtspecCtxCast             = "__usdtspec_ctx_cast"
 	conformVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
 	conformVarUsdtspecExtensions          = "__usdtspec_extensions"
 	conformVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
@@ -117,6 +121,7 @@ type conformMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type conformVariableSpecs struct {
+	UsdtspecCtxCast             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
@@ -164,6 +169,7 @@ func (m *conformMaps) Close() error {
 //
 // It can be passed to loadConformObjects or ebpf.CollectionSpec.LoadAndAssign.
 type conformVariables struct {
+	UsdtspecCtxCast             *ebpf.Variable `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`

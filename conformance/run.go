@@ -489,8 +489,41 @@ func compare(hits []conformHit, lines []line, keys []probeKey, sitesBySpec map[u
 			}
 			fails = append(fails, f)
 		}
+		fails = append(fails, compareFetched(h, k+1, probe, site)...)
 	}
 	return fails, limits
+}
+
+// compareFetched checks BPF_USDT's way of fetching the arguments (all at
+// once, bpf/usdt.bpf.h's __usdtspec_args) against bpf_usdt_arg's values
+// in the same hit: the same value where bpf_usdt_arg succeeded, 0 where
+// it failed or past the call site's last argument. A hit recorded with
+// libbpf's header has no such values (FetchedAll 0).
+func compareFetched(h *conformHit, hit int, probe string, site siteInfo) []Failure {
+	if h.FetchedAll == 0 {
+		return nil
+	}
+	var fails []Failure
+	check := func(what string, i int, got, want int64) {
+		if got == want {
+			return
+		}
+		f := Failure{Hit: hit, Probe: probe, PC: site.pc, Arg: i,
+			Got: strconv.FormatInt(got, 10), Want: strconv.FormatInt(want, 10),
+			Reason: what + " differs from bpf_usdt_arg"}
+		if i < len(site.args) {
+			f.Operand, f.Spec = site.args[i].operand, site.args[i].spec
+		}
+		fails = append(fails, f)
+	}
+	for i := range h.Fetched {
+		want := int64(0)
+		if i < int(h.ArgCnt) && h.Ret[i] == 0 {
+			want = h.Value[i]
+		}
+		check("BPF_USDT", i, h.Fetched[i], want)
+	}
+	return fails
 }
 
 // parseValue reads a decimal token as 64-bit two's complement.

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // needRoot skips tests that load BPF and attach uprobes.
@@ -370,5 +373,41 @@ func TestRunCanceled(t *testing.T) {
 	}
 	if pids := running(t, exe); len(pids) > 0 {
 		t.Errorf("processes of the case left running: %v", pids)
+	}
+}
+
+// TestCompareFetched: BPF_USDT's values must match bpf_usdt_arg's, with 0
+// where bpf_usdt_arg failed and past the call site's last argument.
+func TestCompareFetched(t *testing.T) {
+	agree := func() conformHit {
+		h := conformHit{ArgCnt: 2, FetchedAll: 1}
+		h.Value[0], h.Value[1] = 7, -1
+		h.Ret[1] = -14 // bpf_usdt_arg failed: BPF_USDT gives 0
+		h.Fetched[0] = 7
+		return h
+	}
+	tests := []struct {
+		name   string
+		change func(*conformHit)
+		want   []string // failure reasons, by argument
+	}{
+		{"agree", func(*conformHit) {}, nil},
+		{"libbpf header", func(h *conformHit) { h.FetchedAll, h.Fetched[0] = 0, 9 }, nil},
+		{"value", func(h *conformHit) { h.Fetched[0] = 8 }, []string{"0: BPF_USDT differs from bpf_usdt_arg"}},
+		{"failed fetch not 0", func(h *conformHit) { h.Fetched[1] = -1 }, []string{"1: BPF_USDT differs from bpf_usdt_arg"}},
+		{"past the last", func(h *conformHit) { h.Fetched[5] = 3 }, []string{"5: BPF_USDT differs from bpf_usdt_arg"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := agree()
+			tt.change(&h)
+			var got []string
+			for _, f := range compareFetched(&h, 1, "t:p", siteInfo{}) {
+				got = append(got, fmt.Sprintf("%d: %s", f.Arg, f.Reason))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("failures (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -159,6 +159,34 @@ func (m *Manager) AttachProcess(prog *ebpf.Program, pid int, probe string, opts 
 		o.Cookie = opts.Cookie
 	}
 	pl := &ProcessLink{PID: pid}
+	// Attaching overlaps reading: one goroutine attaches the files in
+	// order while this one reads the next. Most of an attach is the
+	// kernel's, and the first uprobe registered waits for an RCU grace
+	// period (register_for_each_vma takes dup_mmap_sem for writing),
+	// which the reading of the other files now fills.
+	type file struct {
+		mf        MappedFile
+		f         *compiler.File
+		callSites []compiler.CallSite
+	}
+	attaches := make(chan file, len(files))
+	attached := make(chan error, 1)
+	go func() {
+		var err error
+		for a := range attaches {
+			if err != nil {
+				continue // drain: nothing more is attached
+			}
+			l, e := m.attach(prog, a.mf.Open, a.f, a.callSites, &o)
+			if e != nil {
+				err = fmt.Errorf("usdt: process %d: %s: %w", pid, a.mf.Path, e)
+				continue
+			}
+			pl.Files = append(pl.Files, l)
+			pl.Paths = append(pl.Paths, a.mf.Path)
+		}
+		attached <- err
+	}()
 	for _, mf := range files {
 		f, err := m.readFile(mf.Open)
 		if err == nil && (f.Arch == nil || !slices.Contains(f.Arch.GOARCH, hostArch())) {
@@ -174,16 +202,14 @@ func (m *Manager) AttachProcess(prog *ebpf.Program, pid int, probe string, opts 
 				callSites = append(callSites, s)
 			}
 		}
-		if len(callSites) == 0 {
-			continue
+		if len(callSites) > 0 {
+			attaches <- file{mf, f, callSites}
 		}
-		l, err := m.attach(prog, mf.Open, f, callSites, &o)
-		if err != nil {
-			pl.Close()
-			return nil, fmt.Errorf("usdt: process %d: %s: %w", pid, mf.Path, err)
-		}
-		pl.Files = append(pl.Files, l)
-		pl.Paths = append(pl.Paths, mf.Path)
+	}
+	close(attaches)
+	if err := <-attached; err != nil {
+		pl.Close()
+		return nil, err
 	}
 	if len(pl.Files) == 0 {
 		what := "any probe"

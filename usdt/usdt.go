@@ -127,6 +127,10 @@ type Config struct {
 	// DisableCookies uses the IP-to-spec-id map as kernels before 5.15
 	// must, even where BPF cookies work.
 	DisableCookies bool
+	// DisableContextCast makes bpf/usdt.bpf.h read registers from a
+	// copy of the context on the stack, as on kernels before 6.17, even
+	// where the kernel lets it read the context in place.
+	DisableContextCast bool
 	// OptimizeUprobes places the uprobe of a call site that is an x86-64
 	// nop combo the running kernel optimizes on the combo's long nop, as
 	// libbpf 1.7 does (see Site.Shift), so that the kernel turns it into
@@ -249,6 +253,13 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 	if v, ok := spec.Variables[ctxSizeVarName]; ok && host.ContextSize != 0 {
 		if err := v.Set(host.ContextSize); err != nil {
 			return nil, fmt.Errorf("usdt: setting %s: %w", ctxSizeVarName, err)
+		}
+	}
+	// Read the context in place where the kernel allows it; objects
+	// built with an older bpf/usdt.bpf.h always copy it.
+	if v, ok := spec.Variables[ctxCastVarName]; ok && !cfg.DisableContextCast && ctxCast() {
+		if err := v.Set(true); err != nil {
+			return nil, fmt.Errorf("usdt: setting %s: %w", ctxCastVarName, err)
 		}
 	}
 	// Thread-local operands read the thread pointer at this offset in

@@ -152,6 +152,7 @@ var modes = []struct {
 	{"uprobe_multi", Config{}},
 	{"uprobe per site", Config{DisableUprobeMulti: true}},
 	{"no cookies", Config{DisableCookies: true}},
+	{"context copy", Config{DisableContextCast: true}},
 }
 
 func TestAttachFiresInEveryMode(t *testing.T) {

@@ -47,6 +47,7 @@ const (
 	printargMapDrops                       = "drops"
 	printargMapEvents                      = "events"
 	printargProgPrintarg                   = "printarg"
+	printargVarUsdtspecCtxCast             = "__usdtspec_ctx_cast"
 	printargVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
 	printargVarUsdtspecExtensions          = "__usdtspec_extensions"
 	printargVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
@@ -115,6 +116,7 @@ type printargMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type printargVariableSpecs struct {
+	UsdtspecCtxCast             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
@@ -163,6 +165,7 @@ func (m *printargMaps) Close() error {
 //
 // It can be passed to loadPrintargObjects or ebpf.CollectionSpec.LoadAndAssign.
 type printargVariables struct {
+	UsdtspecCtxCast             *ebpf.Variable `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`

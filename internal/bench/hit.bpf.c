@@ -111,7 +111,9 @@ int step_copy(struct pt_regs *ctx)
 	struct __bpf_usdt_spec *spec = __bpf_usdt_lookup(ctx);
 	struct __usdtspec_regs regs;
 
-	__usdtspec_load_regs(ctx, &regs);
+	// The copy that kernels before 6.17 make (on later ones BPF_USDT
+	// reads the context in place: see __usdtspec_load_regs).
+	__usdtspec_copy_regs(ctx, &regs);
 	out.last[0] = spec ? spec->arg_cnt : 0;
 	out.last[1] = regs.w[out.hits & 15]; // keeps the copy
 	__sync_fetch_and_add(&out.hits, 1);

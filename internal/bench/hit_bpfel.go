@@ -48,6 +48,7 @@ const (
 	hitProgStepCopy                   = "step_copy"
 	hitProgStepDecode1                = "step_decode1"
 	hitProgStepLookup                 = "step_lookup"
+	hitVarUsdtspecCtxCast             = "__usdtspec_ctx_cast"
 	hitVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
 	hitVarUsdtspecExtensions          = "__usdtspec_extensions"
 	hitVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
@@ -119,6 +120,7 @@ type hitMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type hitVariableSpecs struct {
+	UsdtspecCtxCast             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
@@ -162,6 +164,7 @@ func (m *hitMaps) Close() error {
 //
 // It can be passed to loadHitObjects or ebpf.CollectionSpec.LoadAndAssign.
 type hitVariables struct {
+	UsdtspecCtxCast             *ebpf.Variable `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`

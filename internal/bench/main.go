@@ -240,6 +240,12 @@ func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 		{"step lookup", func() (hitResult, error) { return o.hit(t, o.coll.Programs["step_lookup"], fl.hits) }},
 		{"step copy", func() (hitResult, error) { return o.hit(t, o.coll.Programs["step_copy"], fl.hits) }},
 		{"step decode1", func() (hitResult, error) { return o.hit(t, o.coll.Programs["step_decode1"], fl.hits) }},
+		{"step decode copied", func() (hitResult, error) {
+			if o.copied == nil {
+				return hitResult{}, nil
+			}
+			return o.copied.hit(t, o.copied.decode, fl.hits)
+		}},
 		{"libbpf empty", func() (hitResult, error) { return lb.hit(t, "empty", fl.hits) }},
 		{"libbpf decode", func() (hitResult, error) { return lb.hit(t, "decode12", fl.hits) }},
 	}
@@ -325,8 +331,12 @@ func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 	fmt.Fprintf(md, "## Per hit: a 12-argument probe\n\n")
 	fmt.Fprintf(md, "Probe `%s` of the same program: one call site with 12 arguments (`v`, `v+1`, …, `v+11`; gcc puts all 12 in registers: `-8@%%rdi -8@%%rax … -8@%%r12`), fired %d times in a loop by the program itself, which times the loop (`CLOCK_MONOTONIC`); ns per hit include the call of the noinline function around the probe. The uprobe is attached to that process only (its pid, both sides), through uprobe_multi. The BPF programs are `internal/bench/hit.bpf.c`, compiled twice: `empty` returns at once; `ctxload12`, the floor, loads the 12 registers straight from the context at constant offsets (what a decoder that knew the operands at compile time would do; no header involved) and stores them; `decode12` is `BPF_USDT(decode12, a0, …, a11)`, which fetches the 12 arguments as `bpf_usdt_arg` does and stores them the same way. Once built against usdtspec's `bpf/usdt.bpf.h` (bpf2go, `internal/bench/hit_bpfel.o`, loaded and attached through the `usdt` package), once against libbpf 1.7's own `usdt.bpf.h` (`%s`, loaded and attached by libbpf in `%s hit`). After each run the bench checks that every hit decoded all 12 arguments right.\n\n",
 		args12Probe, fl.hits, fl.libbpfObj, fl.driver)
-	fmt.Fprintf(md, "How each `decode12` fetches an argument, as the kernel runs it (`bpftool prog dump xlated`): libbpf's `BPF_USDT` calls its `bpf_usdt_arg` subprogram once per argument, which calls `bpf_get_attach_cookie`, looks the spec up again and reads the register with a `bpf_probe_read_kernel` call: three calls and returns per argument, %s in all. usdtspec's looks the spec up once per hit, copies the context's registers to the stack once (the verifier allows only constant offsets into the context, but a bounded variable one into the stack), then per argument loads the spec's type and register offset and the register from the copy, with no call: %s.\n\n",
-		sizes("libbpf"), sizes("usdtspec"))
+	how := "reads the context in place (the kernel, 6.17 or later, lets `bpf_rdonly_cast(ctx, 0)` make it untrusted memory that a variable offset may index; the verifier turns the kfunc call into a move)"
+	if !o.ctxCast {
+		how = "copies the context's registers to the stack once (this kernel, before 6.17, allows only constant offsets into the context, but a bounded variable one into the stack)"
+	}
+	fmt.Fprintf(md, "How each `decode12` fetches an argument, as the kernel runs it (`bpftool prog dump xlated`): libbpf's `BPF_USDT` calls its `bpf_usdt_arg` subprogram once per argument, which calls `bpf_get_attach_cookie`, looks the spec up again and reads the register with a `bpf_probe_read_kernel` call: three calls and returns per argument, %s in all. usdtspec's looks the spec up once per hit, %s, then, unrolled, per argument loads the spec's type and register offset, checks them and loads the register, with no call (any other operand kind goes to one subprogram): %s.\n\n",
+		sizes("libbpf"), how, sizes("usdtspec"))
 	fmt.Fprintf(md, "Two passes of %d rounds, the states interleaved in the order of the tables; medians, range in brackets. The overhead per argument is the median over the rounds of (decode − empty) / 12, each decode run paired with the empty run of the same side just before it; the floor's, (ctxload12 − empty) / 12, is what one context load and one store per argument cost.\n\n", fl.rounds)
 	table := func(got map[string][]hitResult, f func(hitResult) float64, p perArgs, unit string, prec int, none bool) {
 		fmt.Fprintf(md, "| %s | usdtspec | libbpf 1.7 |\n|---|---:|---:|\n", unit)
@@ -352,7 +362,6 @@ func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 		{"usdtspec empty", "`empty`: returns at once"},
 		{"step cookie", "`step_cookie`: the spec id, a `bpf_get_attach_cookie` call"},
 		{"step lookup", "`step_lookup`: and the spec's lookup in the array map (inlined)"},
-		{"step copy", "`step_copy`: and the copy of the context's 19 registers to the stack"},
 		{"step decode1", "`step_decode1`: `BPF_USDT` with 1 argument (all of the above, and one argument)"},
 		{"usdtspec decode", "`decode12`: `BPF_USDT` with 12 arguments"},
 	} {
@@ -364,8 +373,16 @@ func hitFigures(md *strings.Builder, fl flags, o *ours, lb *libbpf) {
 		fmt.Fprintf(md, "| %s | %.1f | %s |\n", st.what, v, step)
 		prev = v
 	}
+	copied := med(pick(prog, "step copy", progOf)) - med(pick(prog, "step lookup", progOf))
+	decodeCopied := med(pick(prog, "step decode copied", progOf))
 	further := (med(pick(prog, "usdtspec decode", progOf)) - med(pick(prog, "step decode1", progOf))) / 11
-	fmt.Fprintf(md, "\nEach argument beyond the first costs usdtspec %.1f ns; the rest of its overhead is per hit, most of it the `bpf_get_attach_cookie` call, which libbpf's `bpf_usdt_arg` makes once per argument.\n\n", further)
+	fmt.Fprintf(md, "\nEach argument beyond the first costs usdtspec %.1f ns; the rest of its overhead is per hit, most of it the `bpf_get_attach_cookie` call, which libbpf's `bpf_usdt_arg` makes once per argument. ", further)
+	if o.ctxCast {
+		fmt.Fprintf(md, "On kernels before 6.17, `BPF_USDT` first copies the context's 19 registers to the stack: %+.1f ns per hit here (`step_copy`: `step_lookup` and the copy); the same `decode12` loaded to read from that copy (`usdt.Config.DisableContextCast`) runs %.1f ns, against %.1f reading the context in place, i.e. %.1f ns per argument over the empty program.\n\n",
+			copied, decodeCopied, med(pick(prog, "usdtspec decode", progOf)), (decodeCopied-med(pick(prog, "usdtspec empty", progOf)))/12)
+	} else {
+		fmt.Fprintf(md, "Of that, the copy of the context's 19 registers to the stack (`step_copy`: `step_lookup` and the copy) costs %+.1f ns per hit; kernels from 6.17 on read the context in place instead.\n\n", copied)
+	}
 	fmt.Printf("usdtspec per further argument: %.1f ns of BPF run time\n", further)
 
 	verdict := func(p perArgs) string {

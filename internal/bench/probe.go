@@ -72,16 +72,35 @@ type ours struct {
 	empty   *ebpf.Program
 	decode  *ebpf.Program
 	ctxload *ebpf.Program // the floor: 12 constant context loads, no header
+	// ctxCast: the header reads the context in place (Linux 6.17+), not
+	// from a copy on the stack; what usdt.Prepare set.
+	ctxCast bool
+	// copied: the same object loaded to read registers from a copy of
+	// the context, as on kernels before 6.17 (nil where this kernel is
+	// one of them, or for the copy itself).
+	copied  *ours
 	exe     string
 	version string
 }
 
 func loadOurs(exe string) (*ours, error) {
+	o, err := loadOursWith(exe, false)
+	if err != nil || !o.ctxCast {
+		return o, err
+	}
+	if o.copied, err = loadOursWith(exe, true); err != nil {
+		o.coll.Close()
+		return nil, err
+	}
+	return o, nil
+}
+
+func loadOursWith(exe string, copyContext bool) (*ours, error) {
 	spec, err := loadHit()
 	if err != nil {
 		return nil, err
 	}
-	m, err := usdt.Prepare(spec, usdt.Config{Targets: []usdt.Target{{Path: exe, Probe: sitesProbe}, {Path: exe, Probe: args12Probe}}})
+	m, err := usdt.Prepare(spec, usdt.Config{Targets: []usdt.Target{{Path: exe, Probe: sitesProbe}, {Path: exe, Probe: args12Probe}}, DisableContextCast: copyContext})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +112,12 @@ func loadOurs(exe string) (*ours, error) {
 		coll.Close()
 		return nil, err
 	}
-	return &ours{m: m, coll: coll, empty: coll.Programs["empty"], decode: coll.Programs["decode12"], ctxload: coll.Programs["ctxload12"], exe: exe}, nil
+	var ctxCast bool
+	if err := spec.Variables["__usdtspec_ctx_cast"].Get(&ctxCast); err != nil {
+		coll.Close()
+		return nil, err
+	}
+	return &ours{m: m, coll: coll, empty: coll.Programs["empty"], decode: coll.Programs["decode12"], ctxload: coll.Programs["ctxload12"], ctxCast: ctxCast, exe: exe}, nil
 }
 
 // attachTimes attaches the empty program to the 1,000 call sites of

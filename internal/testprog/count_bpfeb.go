@@ -45,6 +45,7 @@ const (
 	countMapCounts                      = "counts"
 	countMapLast                        = "last"
 	countProgCount                      = "count"
+	countVarUsdtspecCtxCast             = "__usdtspec_ctx_cast"
 	countVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
 	countVarUsdtspecExtensions          = "__usdtspec_extensions"
 	countVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
@@ -111,6 +112,7 @@ type countMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type countVariableSpecs struct {
+	UsdtspecCtxCast             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
@@ -157,6 +159,7 @@ func (m *countMaps) Close() error {
 //
 // It can be passed to loadCountObjects or ebpf.CollectionSpec.LoadAndAssign.
 type countVariables struct {
+	UsdtspecCtxCast             *ebpf.Variable `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`

@@ -55,6 +55,7 @@ const (
 	traceMapScratch                     = "scratch"
 	traceProgLoader                     = "loader"
 	traceProgTrace                      = "trace"
+	traceVarUsdtspecCtxCast             = "__usdtspec_ctx_cast"
 	traceVarUsdtspecCtxSize             = "__usdtspec_ctx_size"
 	traceVarUsdtspecExtensions          = "__usdtspec_extensions"
 	traceVarUsdtspecHasCookie           = "__usdtspec_has_cookie"
@@ -124,6 +125,7 @@ type traceMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceVariableSpecs struct {
+	UsdtspecCtxCast             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.VariableSpec `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.VariableSpec `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.VariableSpec `ebpf:"__usdtspec_has_cookie"`
@@ -173,6 +175,7 @@ func (m *traceMaps) Close() error {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceVariables struct {
+	UsdtspecCtxCast             *ebpf.Variable `ebpf:"__usdtspec_ctx_cast"`
 	UsdtspecCtxSize             *ebpf.Variable `ebpf:"__usdtspec_ctx_size"`
 	UsdtspecExtensions          *ebpf.Variable `ebpf:"__usdtspec_extensions"`
 	UsdtspecHasCookie           *ebpf.Variable `ebpf:"__usdtspec_has_cookie"`
