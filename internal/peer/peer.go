@@ -231,10 +231,13 @@ func ParseOutput(out []byte) (hits []Hit, ready bool, other []string) {
 	return hits, ready, other
 }
 
+// Compiled on first use, not when every usdtspec command starts.
 var (
-	unableRE   = regexp.MustCompile(`Unable to attach probe: usdt:(.*):([^:]+):([^:]+?)\. Skipping`)
-	libProbeRE = regexp.MustCompile(`libbpf: usdt: probe for '([^']*)' in `)
-	libWarnRE  = regexp.MustCompile(`^\[WARN\] libbpf: (usdt: .*)`)
+	unableRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`Unable to attach probe: usdt:(.*):([^:]+):([^:]+?)\. Skipping`)
+	})
+	libProbeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`libbpf: usdt: probe for '([^']*)' in `) })
+	libWarnRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\[WARN\] libbpf: (usdt: .*)`) })
 )
 
 // AttachFailures reads bpftrace's stderr for the probes it skipped:
@@ -248,9 +251,9 @@ func AttachFailures(stderr, stdout []byte) map[string]string {
 	probe := ""
 	for _, l := range strings.Split(string(stdout), "\n") {
 		l = strings.TrimSpace(l)
-		if m := libProbeRE.FindStringSubmatch(l); m != nil {
+		if m := libProbeRE().FindStringSubmatch(l); m != nil {
 			probe = m[1]
-		} else if m := libWarnRE.FindStringSubmatch(l); m != nil && probe != "" {
+		} else if m := libWarnRE().FindStringSubmatch(l); m != nil && probe != "" {
 			if _, seen := lib[probe]; !seen {
 				lib[probe] = m[1]
 			}
@@ -260,7 +263,7 @@ func AttachFailures(stderr, stdout []byte) map[string]string {
 	prev := ""
 	for _, l := range strings.Split(string(stderr), "\n") {
 		l = strings.TrimSpace(l)
-		if m := unableRE.FindStringSubmatch(l); m != nil {
+		if m := unableRE().FindStringSubmatch(l); m != nil {
 			key := m[2] + ":" + m[3]
 			reason := strings.TrimPrefix(prev, "WARNING: ")
 			if reason == "" || strings.Contains(prev, "Unable to attach probe") {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"sync"
 
 	"github.com/usdtspec/usdtspec/internal/consumer"
 )
@@ -57,7 +58,7 @@ func HTML(r *Report) ([]byte, error) {
 		totals = append(totals, total{c.Name, t, class(t)})
 	}
 	var b bytes.Buffer
-	err = page.Execute(&b, map[string]any{
+	err = page().Execute(&b, map[string]any{
 		"Consumers": r.Consumers, "Rows": rows, "Totals": totals, "Data": template.JS(data),
 	})
 	if err != nil {
@@ -80,7 +81,9 @@ func class(c consumer.Counts) string {
 	return "none"
 }
 
-var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// page is parsed on first use, not when every usdtspec command starts.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -199,3 +202,4 @@ document.body.dataset.ready = "1";
 </body>
 </html>
 `))
+})

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // matrixTable is the architecture matrix: one row per guest architecture,
@@ -61,24 +62,28 @@ func (m *Machine) HasKernel(suite string) bool { return slices.Contains(m.Kernel
 var machineColumns = []string{"arch", "goarch", "debian", "kernel_debian", "kernel_meta", "triple", "cflags",
 	"kernels", "qemu", "qemu_package", "qemu_args", "console", "memory", "kernel_args", "root", "corpus"}
 
+// The patterns and the parsed matrix are made on first use, not at
+// start-up: every usdtspec command links this package (for conform
+// --vm), and most never boot a guest.
 var (
 	// matrixWord is what a field, or a word of a list, may hold: nothing
 	// that make or the shell would read specially.
-	matrixWord = regexp.MustCompile(`^[A-Za-z0-9._,:=+/-]+$`)
-	matrixName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
-	matrixMem  = regexp.MustCompile(`^[1-9][0-9]*[MG]$`)
+	matrixWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._,:=+/-]+$`) })
+	matrixName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`) })
+	matrixMem  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*[MG]$`) })
 )
 
-var machines = func() []Machine {
+var parsedMachines = sync.OnceValue(func() []Machine {
 	m, err := parseMatrix(matrixTable)
 	if err != nil {
 		panic("internal/vm/matrix.tsv: " + err.Error())
 	}
 	return m
-}()
+})
 
 // Machines returns every row of the matrix, in the table's order.
 func Machines() []*Machine {
+	machines := parsedMachines()
 	out := make([]*Machine, len(machines))
 	for i := range machines {
 		out[i] = machines[i].clone()
@@ -89,6 +94,7 @@ func Machines() []*Machine {
 // MachineFor returns the row of the architecture called arch (the
 // compiler registry's name), or nil when the matrix has none.
 func MachineFor(arch string) *Machine {
+	machines := parsedMachines()
 	for i := range machines {
 		if machines[i].Arch == arch {
 			return machines[i].clone()
@@ -112,7 +118,7 @@ func (m *Machine) clone() *Machine {
 // from the table when it runs on its own.
 func RootPackages(suite string) []string {
 	var pkgs []string
-	for _, m := range machines {
+	for _, m := range parsedMachines() {
 		if m.Root != suite {
 			continue
 		}
@@ -154,7 +160,7 @@ func parseMatrix(text string) ([]Machine, error) {
 				return nil, fmt.Errorf("line %d: column %s is empty (write - for none)", n, col)
 			}
 			for _, w := range strings.Fields(v) {
-				if !matrixWord.MatchString(w) {
+				if !matrixWord().MatchString(w) {
 					return nil, fmt.Errorf("line %d: column %s: bad word %q", n, col, w)
 				}
 			}
@@ -182,21 +188,21 @@ func parseMatrix(text string) ([]Machine, error) {
 		for _, c := range []struct{ col, v string }{{"arch", m.Arch}, {"goarch", m.GOARCH}, {"debian", m.Debian},
 			{"kernel_debian", m.KernelDebian}, {"kernel_meta", m.KernelMeta}, {"qemu", m.QEMU},
 			{"qemu_package", m.QEMUPackage}, {"console", m.Console}} {
-			if !matrixName.MatchString(c.v) {
+			if !matrixName().MatchString(c.v) {
 				return nil, fmt.Errorf("line %d: column %s: bad name %q", n, c.col, c.v)
 			}
 		}
 		for _, c := range []struct{ col, v string }{{"triple", m.Triple}, {"root", m.Root}} {
-			if c.v != "" && !matrixName.MatchString(c.v) {
+			if c.v != "" && !matrixName().MatchString(c.v) {
 				return nil, fmt.Errorf("line %d: column %s: bad name %q", n, c.col, c.v)
 			}
 		}
 		for i, s := range m.Kernels {
-			if !matrixName.MatchString(s) || slices.Contains(m.Kernels[:i], s) {
+			if !matrixName().MatchString(s) || slices.Contains(m.Kernels[:i], s) {
 				return nil, fmt.Errorf("line %d: kernels %q: want distinct Debian suites, separated by commas", n, f["kernels"])
 			}
 		}
-		if !matrixMem.MatchString(m.Memory) {
+		if !matrixMem().MatchString(m.Memory) {
 			return nil, fmt.Errorf("line %d: memory %q, want e.g. 256M", n, m.Memory)
 		}
 		if f["corpus"] != "yes" && f["corpus"] != "no" {
