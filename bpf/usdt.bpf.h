@@ -425,12 +425,15 @@ static __always_inline void __usdtspec_fetch_args(struct pt_regs *ctx, struct __
 			continue;
 		}
 		arg = &spec->args[i];
-		/* One comparison rules out both an offset past the context's
-		 * last word and one that is not 8-byte aligned: the low bits
-		 * of an unaligned one, moved up, make it too large. */
 		off = (unsigned short)arg->reg_off;
+		/* Read in place, any offset is one load: one past the context
+		 * reads what bpf_usdt_arg's bpf_probe_read_kernel would, and a
+		 * fault gives 0 as its failure does. From the copy, one
+		 * comparison rules out both an offset past the context's last
+		 * word and one that is not 8-byte aligned: the low bits of an
+		 * unaligned one, moved up, make it too large. */
 		if (__builtin_expect(arg->arg_type != BPF_USDT_ARG_REG ||
-				     (off | (off & 7) << 16) > last, 0)) {
+				     (!cast && (off | (off & 7) << 16) > last), 0)) {
 			__usdtspec_other_arg(ctx, regs, spec, i, &vals[i]);
 			continue;
 		}

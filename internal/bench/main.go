@@ -484,7 +484,10 @@ func dumpFigures(md *strings.Builder, fl flags) {
 // buildHello builds a Go program that prints one line, the floor of any
 // Go command's start-up.
 func buildHello(dir string) (string, error) {
-	src := filepath.Join(dir, "hello")
+	src, err := filepath.Abs(filepath.Join(dir, "hello"))
+	if err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return "", err
 	}
