@@ -220,6 +220,20 @@ static __always_inline void __usdtspec_load_regs(struct pt_regs *ctx, struct __u
 		__usdtspec_copy_regs(ctx, regs);
 }
 
+/* One 8-byte load from the context read in place, as an instruction of
+ * its own: clang would otherwise merge it with the load from the copy (or
+ * from a map value) on the other side of a branch into one instruction
+ * used with two kinds of pointer, which the verifier refuses ("same insn
+ * cannot be used with different pointers"), even where it knows only one
+ * side is ever taken. */
+static __always_inline unsigned long __usdtspec_load_in_place(const char *p)
+{
+	unsigned long v;
+
+	asm volatile("%[v] = *(u64 *)(%[p] + 0)" : [v] "=r"(v) : [p] "r"(p));
+	return v;
+}
+
 /* The register at byte offset off of pt_regs, which the caller has
  * checked is 8-byte aligned and inside __usdtspec_ctx_size. */
 static __always_inline unsigned long __usdtspec_word(const struct __usdtspec_regs *regs, unsigned int off)
@@ -227,7 +241,7 @@ static __always_inline unsigned long __usdtspec_word(const struct __usdtspec_reg
 	unsigned int w = off >> 3;
 
 	if (__usdtspec_ctx_cast)
-		return *(const unsigned long *)(regs->cast + off);
+		return __usdtspec_load_in_place(regs->cast + off);
 	/* The barrier keeps clang from dropping the mask, which the
 	 * caller's check makes redundant to it but not to every verifier. */
 	barrier_var(w);
@@ -438,7 +452,7 @@ static __always_inline void __usdtspec_fetch_args(struct pt_regs *ctx, struct __
 			continue;
 		}
 		if (cast) {
-			val = *(const unsigned long *)(cp + off);
+			val = __usdtspec_load_in_place(cp + off);
 		} else {
 			__u32 w = off >> 3;
 
