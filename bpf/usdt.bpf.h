@@ -411,9 +411,10 @@ static __noinline int __usdtspec_other_arg(struct pt_regs *ctx, const struct __u
 }
 
 /* The first cnt arguments into vals, the loop unrolled (cnt is a
- * constant of BPF_USDT): for a register operand, the common case, one load of its type and
- * offset, one check, one load of the register; every other argument
- * through __usdtspec_other_arg. cast is a constant after inlining (the
+ * constant of BPF_USDT): for a register operand, the common case, one
+ * load of its type and offset, one check of the offset (reading from the
+ * copy only), one load of the register; every other argument through
+ * __usdtspec_other_arg. cast is a constant after inlining (the
  * caller reads __usdtspec_ctx_cast once), so only one way of reading a
  * register is compiled into each copy. */
 static __always_inline void __usdtspec_fetch_args(struct pt_regs *ctx, struct __bpf_usdt_spec *spec,
@@ -481,7 +482,7 @@ static __always_inline void __usdtspec_fetch_args(struct pt_regs *ctx, struct __
  * twelve inlined copies of the decoding of every operand kind had made
  * BPF_USDT's program about eight times larger, 15 KB of x86-64 for 12
  * arguments instead of 2 KB, and no faster; the rolled loop cost about
- * 6 ns per argument in its own bookkeeping.) */
+ * 5 ns per argument beyond the first, much of it its own bookkeeping.) */
 static __always_inline void __usdtspec_args(struct pt_regs *ctx, long *vals, int cnt)
 {
 	struct __bpf_usdt_spec *spec;

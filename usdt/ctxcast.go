@@ -53,3 +53,30 @@ var ctxCast = sync.OnceValue(func() bool {
 	prog.Close()
 	return true
 })
+
+// ctxCastKfunc is the kfunc bpf/usdt.bpf.h calls to read the context in
+// place.
+const ctxCastKfunc = "bpf_rdonly_cast"
+
+// dropContextCast replaces the header's calls of bpf_rdonly_cast, dead
+// where __usdtspec_ctx_cast stays 0, by what the verifier turns them into
+// (r0 = r1). A kfunc call is refused at load wherever the JIT is off
+// ("JIT is required for calling kernel function"), dead or not; where the
+// kernel lacks the kfunc, cilium/ebpf would poison the weak call itself.
+func dropContextCast(spec *ebpf.CollectionSpec) {
+	for _, p := range spec.Programs {
+		for i, ins := range p.Instructions {
+			if !ins.IsKfuncCall() || ins.Reference() != ctxCastKfunc {
+				continue
+			}
+			mov := asm.Mov.Reg(asm.R0, asm.R1).WithSymbol(ins.Symbol())
+			if src := ins.Source(); src != nil {
+				mov = mov.WithSource(src)
+			}
+			if fn := btf.FuncMetadata(&ins); fn != nil {
+				mov = btf.WithFuncMetadata(mov, fn)
+			}
+			p.Instructions[i] = mov
+		}
+	}
+}

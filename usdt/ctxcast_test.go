@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,5 +30,31 @@ func TestCtxCastFollowsKernelVersion(t *testing.T) {
 	want := major > 6 || major == 6 && minor >= 17
 	if got := ctxCast(); got != want {
 		t.Errorf("kernel %s: ctxCast() = %v, want %v", release, got, want)
+	}
+}
+
+// Without the in-place read, no program keeps a call of bpf_rdonly_cast:
+// kernels without a JIT refuse any kfunc call, even a dead one.
+func TestDropContextCast(t *testing.T) {
+	spec, err := ebpf.LoadCollectionSpec("../conformance/conform_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := func() (n int) {
+		for _, p := range spec.Programs {
+			for _, ins := range p.Instructions {
+				if ins.IsKfuncCall() && ins.Reference() == ctxCastKfunc {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if calls() == 0 {
+		t.Fatalf("%s: no call of %s to drop", "conform_bpfel.o", ctxCastKfunc)
+	}
+	dropContextCast(spec)
+	if n := calls(); n != 0 {
+		t.Errorf("%d calls of %s left", n, ctxCastKfunc)
 	}
 }

@@ -261,6 +261,8 @@ func Prepare(spec *ebpf.CollectionSpec, cfg Config) (*Manager, error) {
 		if err := v.Set(true); err != nil {
 			return nil, fmt.Errorf("usdt: setting %s: %w", ctxCastVarName, err)
 		}
+	} else {
+		dropContextCast(spec)
 	}
 	// Thread-local operands read the thread pointer at this offset in
 	// the current task; left 0 (they fail with EOPNOTSUPP) where the

@@ -103,6 +103,13 @@ func fail(err error) {
 
 func powerOff() {
 	unix.Sync()
+	// Let the serial console send what was written to it: powered off
+	// with bytes still queued, the host lost the last case's result
+	// line (seen once on loong64, the line cut off by the kernel's
+	// "reboot: Power down"). TCSBRK with a non-zero argument is
+	// tcdrain; the pause covers the UART's own FIFO.
+	unix.IoctlSetInt(1, unix.TCSBRK, 1)
+	time.Sleep(50 * time.Millisecond)
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	os.Exit(1)
 }
