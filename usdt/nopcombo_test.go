@@ -82,7 +82,13 @@ type nopcombo waiter
 
 func startNopcombo(t testing.TB, exe string) *nopcombo {
 	t.Helper()
-	return (*nopcombo)(startWaiter(t, exe))
+	p := (*nopcombo)(startWaiter(t, exe))
+	// One round trip before any attach: the program has then been
+	// loaded and runs. Attached right after cmd.Start, the IP-map mode
+	// once found the executable not yet mapped executable in
+	// /proc/PID/maps (CI, 2026-12-03).
+	p.fire(t, "plain", 0, 0)
+	return p
 }
 
 // fire calls probe form n times with value v and returns the
