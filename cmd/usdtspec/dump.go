@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/usdtspec/usdtspec/arch"
 	"github.com/usdtspec/usdtspec/compiler"
@@ -138,9 +140,15 @@ func dumpFile(w *bufio.Writer, jw *jsonDocWriter, stderr io.Writer, name string,
 	f := s.File
 	n := 0
 	extended := false
+	// The first pass keeps the call sites of a file with few: the second
+	// then walks them instead of reading and compiling the notes again.
+	var kept keptSites
 	if err := s.Walk(func(p *compiler.CallSite) bool {
 		if o.selects(p) {
 			n++
+			if n <= keptCallSites {
+				kept.add(p)
+			}
 		}
 		extended = extended || o.layout.For(p.Arguments) != o.layout.Strict()
 		return true
@@ -155,10 +163,14 @@ func dumpFile(w *bufio.Writer, jw *jsonDocWriter, stderr io.Writer, name string,
 	for _, ne := range f.NoteErrors {
 		fmt.Fprintf(stderr, "usdtspec: %s: %s\n", printable(name), printable(ne.Error()))
 	}
+	walk := s.Walk
+	if n <= keptCallSites {
+		walk = kept.walk
+	}
 	if o.json {
-		err = jw.file(f, s.Walk, layout, o)
+		err = jw.file(f, walk, layout, o)
 	} else {
-		err = writeTable(w, f, s.Walk, n, o)
+		err = writeTable(w, f, walk, n, o)
 	}
 	if err != nil {
 		// Part of the file is printed: what follows would not fit.
@@ -169,21 +181,42 @@ func dumpFile(w *bufio.Writer, jw *jsonDocWriter, stderr io.Writer, name string,
 	return 0, true
 }
 
+// keptCallSites is how many call sites dumpFile keeps between its two
+// passes (at about 150 bytes each, plus their shared arguments): files
+// with more are read twice, so that memory does not grow with them. A
+// variable, so that tests can make every file take the two-pass path.
+var keptCallSites = 4096
+
+// keptSites holds call sites in chunks: appending to one slice would
+// leave each smaller copy behind, and in a process that ends before its
+// first garbage collection every byte allocated is a page touched.
+type keptSites struct{ chunks [][]compiler.CallSite }
+
+const keptChunk = 256
+
+func (k *keptSites) add(p *compiler.CallSite) {
+	if len(k.chunks) == 0 || len(k.chunks[len(k.chunks)-1]) == keptChunk {
+		k.chunks = append(k.chunks, make([]compiler.CallSite, 0, keptChunk))
+	}
+	last := &k.chunks[len(k.chunks)-1]
+	*last = append(*last, *p)
+}
+
+// walk is a walkFunc over the kept call sites.
+func (k *keptSites) walk(fn func(p *compiler.CallSite) bool) error {
+	for _, chunk := range k.chunks {
+		for i := range chunk {
+			if !fn(&chunk[i]) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
 // walkFunc hands a file's call sites to fn in order: a Stream's Walk,
 // or a loop over an opened File's CallSites.
 type walkFunc func(fn func(p *compiler.CallSite) bool) error
-
-// walkSites is walkFunc over f.CallSites.
-func walkSites(f *compiler.File) walkFunc {
-	return func(fn func(p *compiler.CallSite) bool) error {
-		for i := range f.CallSites {
-			if !fn(&f.CallSites[i]) {
-				break
-			}
-		}
-		return nil
-	}
-}
 
 // selects reports whether --probe lists the call site's probe.
 func (o *dumpOptions) selects(p *compiler.CallSite) bool {
@@ -526,29 +559,31 @@ func writeTable(w *bufio.Writer, f *compiler.File, walk walkFunc, n int, o *dump
 		b = append(b, "\n    args: "...)
 		b = append(b, printable(p.Args)...)
 		b = append(b, '\n')
-		w.Write(b)
 		if pcRelative(p) {
 			// Resolved per call site (the offset depends on the pc):
 			// rendered each time, not kept, or the cache would grow
 			// with the call sites.
-			w.Write(argumentBlock(f, p, o.layout))
+			b = appendArgumentBlock(b, f, p, o.layout)
 		} else {
 			block, ok := blocks[p.Args]
 			if !ok {
-				block = argumentBlock(f, p, o.layout)
+				at := len(b)
+				b = appendArgumentBlock(b, f, p, o.layout)
+				block = bytes.Clone(b[at:])
 				blocks[p.Args] = block
+			} else {
+				b = append(b, block...)
 			}
-			w.Write(block)
 		}
 		if p.Err != nil {
-			writeError(w, "    error: ", p.Err)
+			b = appendError(b, "    error: ", p.Err)
 		}
 		if p.Code.Err != nil {
-			writeError(w, "    error: ", p.Code.Err)
+			b = appendError(b, "    error: ", p.Code.Err)
 		}
 		// A failed write (a closed pipe) fails every one after it: stop
 		// reading; the caller's flush says why.
-		_, err := w.Write(nil)
+		_, err := w.Write(b)
 		return err == nil
 	})
 }
@@ -593,74 +628,147 @@ func appendHexField(b []byte, label string, v uint64) []byte {
 	return strconv.AppendUint(b, v, 16)
 }
 
-// argumentBlock renders the argument lines and the spec of a call site.
-func argumentBlock(f *compiler.File, p *compiler.CallSite, l compiler.Layout) []byte {
-	var sb strings.Builder
+// appendArgumentBlock appends the argument lines and the spec of a call
+// site. Appended by hand, not through fmt: on a file of a few hundred
+// call sites, formatting was most of dump's time after start-up.
+func appendArgumentBlock(b []byte, f *compiler.File, p *compiler.CallSite, l compiler.Layout) []byte {
 	for j := range p.Arguments {
-		writeArg(&sb, j, &p.Arguments[j])
+		b = appendArgLine(b, j, &p.Arguments[j])
 	}
 	spec, err := specOf(f, p, l)
 	if err != nil {
-		writeError(&sb, "    error: ", err)
+		b = appendError(b, "    error: ", err)
 	}
 	if spec != nil {
-		fmt.Fprintf(&sb, "    spec %s: %x\n", l.For(p.Arguments).Name, spec)
+		b = append(b, "    spec "...)
+		b = append(b, l.For(p.Arguments).Name...)
+		b = append(b, ": "...)
+		b = hex.AppendEncode(b, spec)
+		b = append(b, '\n')
 	}
-	return []byte(sb.String())
+	return b
 }
 
-// writeError writes an error, one line per line of its text (errors.Join
-// puts one error on each), each after prefix and escaped (printable): an
-// error may quote a string of the file.
+// writeError writes an error as appendError formats it.
 func writeError(w io.Writer, prefix string, err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintf(w, "%s%s\n", prefix, printable(line))
-	}
+	w.Write(appendError(nil, prefix, err))
 }
 
-func writeArg(w io.Writer, i int, a *compiler.Argument) {
-	fmt.Fprintf(w, "    #%-2d %-22s ", i, printable(a.Text))
+// appendError appends an error, one line per line of its text
+// (errors.Join puts one error on each), each after prefix and escaped
+// (printable): an error may quote a string of the file.
+func appendError(b []byte, prefix string, err error) []byte {
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		b = append(b, prefix...)
+		b = append(b, printable(line)...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// appendArgLine appends an argument's line: its index, operand, kind,
+// size and where its value is.
+func appendArgLine(b []byte, i int, a *compiler.Argument) []byte {
+	b = append(b, "    #"...)
+	b = appendPadded(b, strconv.Itoa(i), 2)
+	b = append(b, ' ')
+	b = appendPadded(b, printable(a.Text), 22)
+	b = append(b, ' ')
 	if a.Err != nil {
-		fmt.Fprintf(w, "error: %s\n", printable(errors.Unwrap(a.Err).Error()))
-		return
+		b = append(b, "error: "...)
+		b = append(b, printable(errors.Unwrap(a.Err).Error())...)
+		return append(b, '\n')
 	}
-	sign := "u"
+	b = appendPadded(b, a.Kind.String(), 5)
+	b = append(b, ' ')
 	if a.Signed {
-		sign = "s"
+		b = append(b, 's')
+	} else {
+		b = append(b, 'u')
 	}
-	float := ""
+	b = strconv.AppendInt(b, int64(a.Size*8), 10)
 	if a.Float {
-		float = " float"
+		b = append(b, " float"...)
 	}
-	fmt.Fprintf(w, "%-5s %s%d%s  ", a.Kind, sign, a.Size*8, float)
+	b = append(b, "  "...)
 	switch a.Kind {
 	case arch.Const:
-		fmt.Fprintf(w, "value %s\n", decodedValue(&a.Arg))
+		b = append(b, "value "...)
+		b = append(b, decodedValue(&a.Arg)...)
+		return append(b, '\n')
 	case arch.Reg:
-		fmt.Fprintf(w, "%s@pt_regs+%d\n", a.Base.Name, a.Base.Offset)
+		b = appendRegister(b, a.Base)
+		return append(b, '\n')
 	case arch.Pair:
-		fmt.Fprintf(w, "%s@pt_regs+%d:%s@pt_regs+%d (high:low)", a.Index.Name, a.Index.Offset, a.Base.Name, a.Base.Offset)
+		b = appendRegister(b, a.Index)
+		b = append(b, ':')
+		b = appendRegister(b, a.Base)
+		b = append(b, " (high:low)"...)
 	case arch.Deref:
-		fmt.Fprintf(w, "*(%s@pt_regs+%d %+d)", a.Base.Name, a.Base.Offset, a.Offset)
+		b = append(b, "*("...)
+		b = appendRegister(b, a.Base)
+		b = appendDisplacement(b, a.Offset)
 	case arch.SIB:
-		fmt.Fprintf(w, "*(%s@pt_regs+%d + %s@pt_regs+%d*%d %+d)",
-			a.Base.Name, a.Base.Offset, a.Index.Name, a.Index.Offset, a.Scale, a.Offset)
+		b = append(b, "*("...)
+		b = appendRegister(b, a.Base)
+		b = append(b, " + "...)
+		b = appendScaled(b, a.Index, a.Scale)
+		b = appendDisplacement(b, a.Offset)
 	case arch.Index:
-		fmt.Fprintf(w, "*(%s@pt_regs+%d*%d %+d)", a.Index.Name, a.Index.Offset, a.Scale, a.Offset)
+		b = append(b, "*("...)
+		b = appendScaled(b, a.Index, a.Scale)
+		b = appendDisplacement(b, a.Offset)
 	case arch.TLS:
-		fmt.Fprint(w, "*(thread pointer")
+		b = append(b, "*(thread pointer"...)
 		if a.Base.Name != "" {
-			fmt.Fprintf(w, " + %s@pt_regs+%d", a.Base.Name, a.Base.Offset)
+			b = append(b, " + "...)
+			b = appendRegister(b, a.Base)
 		}
 		if a.Index.Name != "" {
-			fmt.Fprintf(w, " + %s@pt_regs+%d*%d", a.Index.Name, a.Index.Offset, a.Scale)
+			b = append(b, " + "...)
+			b = appendScaled(b, a.Index, a.Scale)
 		}
-		fmt.Fprintf(w, " %+d)", a.Offset)
+		b = appendDisplacement(b, a.Offset)
 	}
-	if a.Kind >= arch.Deref {
-		if a.Symbol != "" {
-			fmt.Fprintf(w, "  [%s at %#x]", printable(a.Symbol), a.SymbolAddress)
-		}
-		fmt.Fprintln(w)
+	if a.Symbol != "" {
+		b = append(b, "  ["...)
+		b = append(b, printable(a.Symbol)...)
+		b = appendHexField(b, " at ", a.SymbolAddress)
+		b = append(b, ']')
 	}
+	return append(b, '\n')
+}
+
+// appendPadded appends s left-aligned in width runes, as fmt's %-Ns.
+func appendPadded(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for n := utf8.RuneCountInString(s); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendRegister appends "rdi@pt_regs+112".
+func appendRegister(b []byte, r arch.Register) []byte {
+	b = append(b, r.Name...)
+	b = append(b, "@pt_regs+"...)
+	return strconv.AppendUint(b, uint64(r.Offset), 10)
+}
+
+// appendScaled appends "rsi@pt_regs+104*4".
+func appendScaled(b []byte, r arch.Register, scale uint8) []byte {
+	b = appendRegister(b, r)
+	b = append(b, '*')
+	return strconv.AppendUint(b, uint64(scale), 10)
+}
+
+// appendDisplacement appends " +8)" or " -8)": the displacement, signed,
+// and the closing parenthesis.
+func appendDisplacement(b []byte, off int64) []byte {
+	b = append(b, ' ')
+	if off >= 0 {
+		b = append(b, '+')
+	}
+	b = strconv.AppendInt(b, off, 10)
+	return append(b, ')')
 }

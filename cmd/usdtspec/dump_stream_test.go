@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -93,5 +94,33 @@ func checkJSONString(t *testing.T, s string) {
 	}
 	if got := appendJSONString(nil, s); string(got) != string(want) {
 		t.Errorf("appendJSONString(%q) = %s, want encoding/json's %s", s, got, want)
+	}
+}
+
+// TestDumpKeptEqualsReread: a file with few call sites is printed from
+// the call sites its first pass kept; one with many is read again. Both
+// paths must print the same bytes, table and JSON, filtered or not.
+func TestDumpKeptEqualsReread(t *testing.T) {
+	bins, err := filepath.Glob("../../testdata/bin/*")
+	if err != nil || len(bins) < 3 {
+		t.Fatalf("testdata/bin: %v (%d files)", err, len(bins))
+	}
+	dumpWith := func(kept int, args []string) string {
+		t.Helper()
+		defer func(old int) { keptCallSites = old }(keptCallSites)
+		keptCallSites = kept
+		var stdout, stderr bytes.Buffer
+		run(append([]string{"dump", "--debug-dir", t.TempDir()}, args...), &stdout, &stderr)
+		return stdout.String() + stderr.String()
+	}
+	for _, flags := range [][]string{nil, {"--json"}, {"--probe", "*:*1*"}, {"--json", "--probe", "*:*1*"}} {
+		args := append(append([]string{}, flags...), bins...)
+		kept, reread := dumpWith(1<<20, args), dumpWith(0, args)
+		if !strings.Contains(kept, "call_sites") && !strings.Contains(kept, "call sites") {
+			t.Fatalf("dump %v printed no file:\n%s", flags, kept)
+		}
+		if diff := cmp.Diff(reread, kept); diff != "" {
+			t.Errorf("dump %v: kept call sites print differently from a second pass (-reread +kept):\n%s", flags, diff)
+		}
 	}
 }

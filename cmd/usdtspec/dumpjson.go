@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"strconv"
 	"unicode/utf8"
@@ -60,29 +61,29 @@ func (sw *jsonSiteWriter) appendSite(b []byte, p *compiler.CallSite) []byte {
 	b = stringField(b, siteFieldIndent, "nop_combo", p.Code.Combo)
 	b = stringField(b, siteFieldIndent, "insn_error", joinErrors(p.Code.Err))
 
-	var blk argsBlock
+	var specErr error
 	if pcRelative(p) {
 		// Resolved per call site (the offset depends on the pc):
 		// rendered each time, not kept, or the cache would grow with
 		// the call sites.
-		blk = sw.argsBlock(p)
+		b, specErr = sw.appendArgsBlock(b, p)
+	} else if blk, ok := sw.blocks[p.Args]; ok {
+		b, specErr = append(b, blk.json...), blk.specErr
 	} else {
-		var ok bool
-		if blk, ok = sw.blocks[p.Args]; !ok {
-			blk = sw.argsBlock(p)
-			sw.blocks[p.Args] = blk
-		}
+		at := len(b)
+		b, specErr = sw.appendArgsBlock(b, p)
+		sw.blocks[p.Args] = argsBlock{json: bytes.Clone(b[at:]), specErr: specErr}
 	}
-	b = append(b, blk.json...)
 	b = fieldName(b, siteFieldIndent, "error")
-	b = appendJSONString(b, joinErrors(p.Err, blk.specErr))
+	b = appendJSONString(b, joinErrors(p.Err, specErr))
 	b = append(b, "\n"+jsonSiteIndent+"}"...)
 	return b
 }
 
-// argsBlock renders the fields from "args" to "spec", each ending ",\n".
-func (sw *jsonSiteWriter) argsBlock(p *compiler.CallSite) argsBlock {
-	b := stringField(nil, siteFieldIndent, "args", p.Args)
+// appendArgsBlock appends the fields from "args" to "spec", each ending
+// ",\n", and returns the spec's error.
+func (sw *jsonSiteWriter) appendArgsBlock(b []byte, p *compiler.CallSite) ([]byte, error) {
+	b = stringField(b, siteFieldIndent, "args", p.Args)
 	b = fieldName(b, siteFieldIndent, "arguments")
 	if len(p.Arguments) == 0 {
 		b = append(b, "[],\n"...)
@@ -101,7 +102,7 @@ func (sw *jsonSiteWriter) argsBlock(p *compiler.CallSite) argsBlock {
 	b = append(b, '"')
 	b = hex.AppendEncode(b, spec)
 	b = append(b, "\",\n"...)
-	return argsBlock{json: b, specErr: err}
+	return b, err
 }
 
 func appendArg(b []byte, a jsonArg) []byte {
