@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -112,32 +113,82 @@ func (m *Manager) Attach(prog *ebpf.Program, t Target, opts *Options) (*Link, er
 
 // attach attaches prog to callSites, call sites of f read from path.
 func (m *Manager) attach(prog *ebpf.Program, path string, f *compiler.File, callSites []compiler.CallSite, opts *Options) (*Link, error) {
-	// Compile everything first: one bad call site attaches nothing.
-	specs := make([][]byte, len(callSites))
-	shifts := make([]uint64, len(callSites))
+	pa, err := m.prepare(path, f, callSites, opts)
+	if err != nil {
+		return nil, err
+	}
+	return m.commit(prog, pa)
+}
+
+// preparedAttach is an attach with everything that needs neither the
+// Manager's state nor the kernel's uprobes done: AttachProcess prepares
+// a file while the attach of the one before it waits in the kernel.
+type preparedAttach struct {
+	path      string
+	f         *compiler.File
+	callSites []compiler.CallSite
+	opts      *Options
+	specs     [][]byte // per call site
+	shifts    []uint64 // per call site
+	ex        *link.Executable
+}
+
+// prepare compiles every call site's spec: one bad call site attaches
+// nothing.
+func (m *Manager) prepare(path string, f *compiler.File, callSites []compiler.CallSite, opts *Options) (*preparedAttach, error) {
+	pa := &preparedAttach{path: path, f: f, callSites: callSites, opts: opts,
+		specs: make([][]byte, len(callSites)), shifts: make([]uint64, len(callSites))}
 	optimized := m.optimizedCombo(f)
+	layout := m.layout
+	if opts.Strict {
+		layout = layout.Strict()
+	}
+	// Call sites with the same argument string share their compiled
+	// arguments (compiler.CallSite.Arguments), hence their spec: a
+	// probe's call sites are encoded once.
+	type encoded struct {
+		spec []byte
+		err  error
+	}
+	type argsKey struct {
+		first *compiler.Argument
+		n     int
+	}
+	byArgs := map[argsKey]encoded{}
 	var bad []error
 	for i := range callSites {
 		p := &callSites[i]
 		var args []compiler.Argument
-		shifts[i], args = attachPoint(p, optimized)
-		layout := m.layout
-		if opts.Strict {
-			layout = layout.Strict()
+		pa.shifts[i], args = attachPoint(p, optimized)
+		key := argsKey{unsafe.SliceData(args), len(args)}
+		e, ok := byArgs[key]
+		if !ok {
+			e.spec, e.err = compiler.Encode(layout, f.ByteOrder, args, opts.Cookie)
+			byArgs[key] = e
 		}
-		b, err := compiler.Encode(layout, f.ByteOrder, args, opts.Cookie)
+		err := e.err
 		if err == nil {
 			err = p.Err
 		}
 		if err != nil {
 			bad = append(bad, fmt.Errorf("%s:%s at pc %#x: %w", p.Provider, p.Name, p.PC, err))
 		}
-		specs[i] = b
+		pa.specs[i] = e.spec
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("usdt: %s: %w: %w", path, ErrCallSite, errors.Join(bad...))
 	}
+	ex, err := link.OpenExecutable(path)
+	if err != nil {
+		return nil, fmt.Errorf("usdt: %w", err)
+	}
+	pa.ex = ex
+	return pa, nil
+}
 
+// commit writes a prepared attach's specs and makes its links.
+func (m *Manager) commit(prog *ebpf.Program, pa *preparedAttach) (*Link, error) {
+	path, f, callSites, opts, specs, shifts := pa.path, pa.f, pa.callSites, pa.opts, pa.specs, pa.shifts
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l := &Link{m: m, sites: make([]AttachedSite, 0, len(callSites))}
@@ -176,10 +227,7 @@ func (m *Manager) attach(prog *ebpf.Program, path string, f *compiler.File, call
 		l.sites[i].IP = ip
 	}
 
-	ex, err := link.OpenExecutable(path)
-	if err != nil {
-		return fail(fmt.Errorf("usdt: %w", err))
-	}
+	ex := pa.ex
 	if m.multi {
 		o := &link.UprobeMultiOptions{PID: uint32(opts.PID)}
 		haveSema := false

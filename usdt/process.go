@@ -160,14 +160,14 @@ func (m *Manager) AttachProcess(prog *ebpf.Program, pid int, probe string, opts 
 	}
 	pl := &ProcessLink{PID: pid}
 	// Attaching overlaps reading: one goroutine attaches the files in
-	// order while this one reads the next. Most of an attach is the
-	// kernel's, and the first uprobe registered waits for an RCU grace
-	// period (register_for_each_vma takes dup_mmap_sem for writing),
-	// which the reading of the other files now fills.
+	// order while this one reads and prepares (compiles the specs of)
+	// the next. Most of an attach is the kernel's, and the first uprobe
+	// registered waits for an RCU grace period (register_for_each_vma
+	// takes dup_mmap_sem for writing), which the reading of the other
+	// files now fills.
 	type file struct {
-		mf        MappedFile
-		f         *compiler.File
-		callSites []compiler.CallSite
+		mf MappedFile
+		pa *preparedAttach
 	}
 	attaches := make(chan file, len(files))
 	attached := make(chan error, 1)
@@ -177,7 +177,7 @@ func (m *Manager) AttachProcess(prog *ebpf.Program, pid int, probe string, opts 
 			if err != nil {
 				continue // drain: nothing more is attached
 			}
-			l, e := m.attach(prog, a.mf.Open, a.f, a.callSites, &o)
+			l, e := m.commit(prog, a.pa)
 			if e != nil {
 				err = fmt.Errorf("usdt: process %d: %s: %w", pid, a.mf.Path, e)
 				continue
@@ -187,6 +187,7 @@ func (m *Manager) AttachProcess(prog *ebpf.Program, pid int, probe string, opts 
 		}
 		attached <- err
 	}()
+	var prepErr error
 	for _, mf := range files {
 		f, err := m.readFile(mf.Open)
 		if err == nil && (f.Arch == nil || !slices.Contains(f.Arch.GOARCH, hostArch())) {
@@ -202,12 +203,18 @@ func (m *Manager) AttachProcess(prog *ebpf.Program, pid int, probe string, opts 
 				callSites = append(callSites, s)
 			}
 		}
-		if len(callSites) > 0 {
-			attaches <- file{mf, f, callSites}
+		if len(callSites) == 0 {
+			continue
 		}
+		pa, err := m.prepare(mf.Open, f, callSites, &o)
+		if err != nil {
+			prepErr = fmt.Errorf("usdt: process %d: %s: %w", pid, mf.Path, err)
+			break
+		}
+		attaches <- file{mf, pa}
 	}
 	close(attaches)
-	if err := <-attached; err != nil {
+	if err := errors.Join(prepErr, <-attached); err != nil {
 		pl.Close()
 		return nil, err
 	}
