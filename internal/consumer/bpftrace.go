@@ -39,16 +39,30 @@ func (b *bpftrace) Run(ctx context.Context, c conformance.Case) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.tool.Run(ctx, c)
+	script, err := peer.Probes(append([]string{c.Executable}, c.Libraries...))
+	if err != nil {
+		return nil, err
+	}
+	// -d libbpf: libbpf's messages (on stdout), which say why it rejects
+	// a probe; bpftrace alone only gives the errno.
+	bt := b.tool.Command(ctx, dirsOf(probes), "--usdt-file-activation", "-d", "libbpf", "-e", peer.Script(script))
+	tr, err := trace(ctx, bt, peer.Ready, stopSigint, c)
 	if err != nil {
 		return nil, fmt.Errorf("consumer: bpftrace on %s: %w", c.Name(), err)
 	}
 	res := &Result{Consumer: b.Name(), Case: c.Name()}
-	if r.Err != nil {
-		res.Error = r.Err.Error()
+	if tr.Exited != nil {
+		res.Error = fmt.Sprintf("bpftrace exited before attaching (%v): %s", tr.Exited, peer.ErrorLines(string(tr.Stderr)))
 		return res, nil
 	}
-	res.Probes = Compare(probes, r.AttachFail, bpftraceHits(r.Hits), r.Lines)
+	all, _, _ := peer.ParseOutput(tr.Stdout)
+	var hits []peer.Hit
+	for _, h := range all {
+		if h.Pid == tr.Pid {
+			hits = append(hits, h)
+		}
+	}
+	res.Probes = Compare(probes, peer.AttachFailures(tr.Stderr, tr.Stdout), bpftraceHits(hits), tr.Lines)
 	return res, nil
 }
 

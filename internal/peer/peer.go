@@ -32,15 +32,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/usdtspec/usdtspec/compiler"
-	"github.com/usdtspec/usdtspec/conformance"
 )
 
 // Tool is a bpftrace to run.
@@ -77,7 +73,7 @@ func FindHost() (*Tool, error) {
 }
 
 func version(t *Tool) (*Tool, error) {
-	out, err := t.command(context.Background(), nil, "--version").Output()
+	out, err := t.Command(context.Background(), nil, "--version").Output()
 	if err != nil {
 		return nil, fmt.Errorf("%s --version: %w", t.Path, err)
 	}
@@ -106,9 +102,9 @@ done
 exec chroot "$root" "$@"
 `
 
-// command runs bpftrace with args, the directories dirs (absolute) visible
-// at their own paths.
-func (t *Tool) command(ctx context.Context, dirs []string, args ...string) *exec.Cmd {
+// Command runs bpftrace with args, the directories dirs (absolute) visible
+// at their own paths (bound into the tool's root, when it has one).
+func (t *Tool) Command(ctx context.Context, dirs []string, args ...string) *exec.Cmd {
 	if t.Root == "" {
 		return exec.CommandContext(ctx, t.Path, args...)
 	}
@@ -279,107 +275,8 @@ func AttachFailures(stderr, stdout []byte) map[string]string {
 	return fails
 }
 
-// Result of one case under bpftrace: what internal/consumer judges (it
-// pairs the hits with the lines, as for every consumer).
-type Result struct {
-	Case string
-	// Err: bpftrace did not run the script at all (its error lines).
-	Err    error
-	Stderr string
-	// bpftrace's hits of the case's process, the case's lines, and the
-	// probes it did not attach, with its reason.
-	Hits       []Hit
-	Lines      []conformance.Line
-	AttachFail map[string]string
-}
-
-// Run runs case c (its executable and libraries) under bpftrace.
-func (t *Tool) Run(ctx context.Context, c conformance.Case) (*Result, error) {
-	files := append([]string{c.Executable}, c.Libraries...)
-	probes, err := Probes(files)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Case: c.Name()}
-	var dirs []string
-	for _, p := range probes {
-		if d := filepath.Dir(p.Path); !slices.Contains(dirs, d) {
-			dirs = append(dirs, d)
-		}
-	}
-	// -d libbpf: libbpf's messages (on stdout), which say why it rejects a
-	// probe; bpftrace alone only gives the errno.
-	bt := t.command(ctx, dirs, "--usdt-file-activation", "-d", "libbpf", "-e", Script(probes))
-	var stdout, stderr syncBuffer
-	bt.Stdout, bt.Stderr = &stdout, &stderr
-	bt.WaitDelay = 5 * time.Second
-	// bpftrace must not outlive a test that is killed.
-	bt.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := bt.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- bt.Wait() }()
-
-	// Wait for BEGIN's line, or for bpftrace to give up.
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(3 * time.Minute)
-	for ready := false; !ready; {
-		select {
-		case err := <-exited:
-			res.Stderr = stderr.String()
-			res.Err = fmt.Errorf("bpftrace exited before attaching (%v): %s", err, errorLines(res.Stderr))
-			return res, nil
-		case <-deadline:
-			bt.Process.Kill()
-			<-exited
-			return nil, fmt.Errorf("%s: bpftrace did not start in 3 minutes; stderr: %s", c.Name(), stderr.String())
-		case <-tick.C:
-			_, ready, _ = ParseOutput(stdout.Bytes())
-		}
-	}
-
-	var caseOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, c.Executable)
-	cmd.Stdout = &caseOut
-	cmd.Stderr = os.Stderr
-	runErr := cmd.Run()
-	pid := 0
-	if cmd.Process != nil {
-		pid = cmd.Process.Pid
-	}
-	// bpftrace polls its output buffer: give it the last lines, then stop.
-	time.Sleep(200 * time.Millisecond)
-	bt.Process.Signal(syscall.SIGINT)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		bt.Process.Kill()
-		<-exited
-	}
-	res.Stderr = stderr.String()
-	if runErr != nil {
-		return nil, fmt.Errorf("%s: the case failed: %w", c.Name(), runErr)
-	}
-	lines, err := conformance.ParseLines(caseOut.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.Name(), err)
-	}
-	all, _, _ := ParseOutput(stdout.Bytes())
-	var hits []Hit
-	for _, h := range all {
-		if h.Pid == pid {
-			hits = append(hits, h)
-		}
-	}
-	res.Hits, res.Lines = hits, lines
-	res.AttachFail = AttachFailures([]byte(res.Stderr), stdout.Bytes())
-	return res, nil
-}
-
-// errorLines keeps bpftrace's ERROR lines (all of stderr if none), on one line.
-func errorLines(stderr string) string {
+// ErrorLines keeps bpftrace's ERROR lines (all of stderr if none), on one line.
+func ErrorLines(stderr string) string {
 	var keep []string
 	for _, l := range strings.Split(stderr, "\n") {
 		if strings.Contains(l, "ERROR") {
@@ -391,24 +288,3 @@ func errorLines(stderr string) string {
 	}
 	return strings.Join(keep, " ")
 }
-
-// syncBuffer is a bytes.Buffer that exec's copying goroutine can write
-// while Run reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.buf.Bytes())
-}
-
-func (b *syncBuffer) String() string { return string(b.Bytes()) }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,26 +171,6 @@ func readJSONHits(path string) ([]int64, error) {
 	return values, sc.Err()
 }
 
-// mountScript gives bpftrace its view of the system in its Debian root,
-// in the private mount namespace unshare makes (all gone when it exits):
-// $0 the root, $1 the colon-separated directories bound at their own
-// paths, the rest bpftrace's command line. The same as internal/peer's,
-// whose runner is made for the conformance cases and not exported.
-const mountScript = `set -e
-root=$0; dirs=$1; shift
-mount --rbind /proc "$root/proc"
-mount --rbind /sys "$root/sys"
-mount -t tracefs tracefs "$root/sys/kernel/tracing"
-mount -t debugfs debugfs "$root/sys/kernel/debug"
-mount -t bpf bpf "$root/sys/fs/bpf"
-IFS=:
-for d in $dirs; do
-  mkdir -p "$root$d"
-  mount --bind "$d" "$root$d"
-done
-exec chroot "$root" "$@"
-`
-
 var lostRE = regexp.MustCompile(`Lost (\d+) events`)
 
 // bpftraceArgs is bpftrace's command line: print the probe's argument,
@@ -202,13 +183,7 @@ func bpftraceArgs(prog string, n int, out string) []string {
 // program) in prog's folder, bound into its root.
 func runBpftrace(tool *peer.Tool, prog string, n int, out string) (*result, error) {
 	args := bpftraceArgs(prog, n, out)
-	var cmd *exec.Cmd
-	if tool.Root == "" {
-		cmd = exec.Command(tool.Path, args...)
-	} else {
-		cmd = exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "sh", "-c", mountScript,
-			tool.Root, filepath.Dir(prog), tool.Path}, args...)...)
-	}
+	cmd := tool.Command(context.Background(), []string{filepath.Dir(prog)}, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
