@@ -63,7 +63,7 @@ export APT_CONFIG=$APT/apt.conf
 # inputs SUITE: the hash of what SUITE's build is made from. (Not file
 # times: a fresh clone's files are all new, and another clone's may differ.)
 inputs() {
-  { cat "$HERE/build.sh" "$HERE/oracle.c" "$HERE/oracle.bpf.c"
+  { cat "$HERE/build.sh" "$HERE/oracle.c" "$HERE/libbpf_harness.h" "$HERE/oracle.bpf.c"
     gcc --version | head -n 1; clang --version | head -n 1
     cat "$APT/src/$1/version" "$APT/src/sid/version" 2>/dev/null || true
   } | sha256sum | cut -d' ' -f1

@@ -31,34 +31,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-
-// libbpf's warnings for the probe being attached: its only account of
-// why it rejects a probe.
-static char messages[8192];
-
-static int collect(enum libbpf_print_level level, const char *format, va_list args)
-{
-	if (level != LIBBPF_WARN)
-		return 0;
-	size_t n = strlen(messages);
-	if (n + 2 >= sizeof(messages))
-		return 0;
-	if (n > 0) {
-		messages[n++] = ' ';
-		messages[n++] = '|';
-		messages[n++] = ' ';
-		messages[n] = 0;
-	}
-	vsnprintf(messages + n, sizeof(messages) - n, format, args);
-	// One record a line: libbpf's messages end in newlines.
-	for (char *p = messages + n; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	n = strlen(messages);
-	while (n > 0 && messages[n - 1] == ' ')
-		messages[--n] = 0;
-	return 0;
-}
+#include "libbpf_harness.h"
 
 static void print_spec(int map_fd, __u32 value_size, __u64 id, unsigned char *buf)
 {
@@ -180,23 +153,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	libbpf_set_print(collect);
-
-	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
-	if (!obj) {
-		fprintf(stderr, "oracle: open %s: %s: %s\n", argv[1], strerror(errno), messages);
+	struct bpf_program *prog;
+	struct bpf_map *specs;
+	struct bpf_object *obj = open_object("oracle", argv[1], "oracle_probe", "__bpf_usdt_specs", &prog, &specs);
+	if (!obj)
 		return 1;
-	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "oracle: load %s: %s: %s\n", argv[1], strerror(errno), messages);
-		return 1;
-	}
-	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "oracle_probe");
-	struct bpf_map *specs = bpf_object__find_map_by_name(obj, "__bpf_usdt_specs");
-	if (!prog || !specs) {
-		fprintf(stderr, "oracle: %s has no oracle_probe program or __bpf_usdt_specs map\n", argv[1]);
-		return 1;
-	}
 	struct bpf_prog_info pinfo;
 	__u32 plen = sizeof(pinfo);
 	memset(&pinfo, 0, sizeof(pinfo));

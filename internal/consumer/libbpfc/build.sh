@@ -34,7 +34,7 @@ for suite in $SUITES; do
   inc=$src/root/usr/include
   [ -e "$src/root/usr/lib/libbpf.a" ] || die "no libbpf build in $src (internal/oracle/build.sh)"
   dir=$OUT/$suite
-  inputs=$( { cat "$HERE/build.sh" "$HERE/consumer.c" "$HERE/consumer.bpf.c" "$src/version"
+  inputs=$( { cat "$HERE/build.sh" "$HERE/consumer.c" "$HERE/../../oracle/libbpf_harness.h" "$HERE/consumer.bpf.c" "$src/version"
               gcc --version | head -n 1; clang --version | head -n 1; } | sha256sum | cut -d' ' -f1)
   if [ -e "$dir/consumer" ] && [ "$(cat "$dir/inputs" 2>/dev/null)" = "$inputs" ]; then
     continue
@@ -44,7 +44,7 @@ for suite in $SUITES; do
   echo "$me: building the libbpf consumer against libbpf $(cat "$src/version") ($suite)"
   clang -O2 -g -target bpf -Wall -D__TARGET_ARCH_$TARGET_ARCH -I"$inc" -I"$src/tree/include/uapi" \
     -idirafter "/usr/include/$MULTIARCH" -c "$HERE/consumer.bpf.c" -o "$dir/consumer.bpf.o"
-  gcc -O2 -Wall -Werror -I"$src/tree/include/uapi" -I"$inc" "$HERE/consumer.c" "$src/root/usr/lib/libbpf.a" \
+  gcc -O2 -Wall -Werror -I"$src/tree/include/uapi" -I"$inc" -I"$HERE/../../oracle" "$HERE/consumer.c" "$src/root/usr/lib/libbpf.a" \
     -lelf -lz -o "$dir/consumer"
   cp "$src/version" "$dir/version"
   echo "$inputs" > "$dir/inputs"

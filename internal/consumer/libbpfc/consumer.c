@@ -27,6 +27,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "libbpf_harness.h"
 
 #define MAX_ARGS 12
 
@@ -37,29 +38,6 @@ struct hit {
 	__s64 value[MAX_ARGS];
 	__s32 ret[MAX_ARGS];
 };
-
-static char messages[8192];
-
-static int collect(enum libbpf_print_level level, const char *format, va_list args)
-{
-	if (level != LIBBPF_WARN)
-		return 0;
-	size_t n = strlen(messages);
-	if (n + 4 >= sizeof(messages))
-		return 0;
-	if (n > 0) {
-		strcpy(messages + n, " | ");
-		n += 3;
-	}
-	vsnprintf(messages + n, sizeof(messages) - n, format, args);
-	for (char *p = messages + n; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	n = strlen(messages);
-	while (n > 0 && messages[n - 1] == ' ')
-		messages[--n] = 0;
-	return 0;
-}
 
 static int on_hit(void *ctx, void *data, size_t size)
 {
@@ -80,22 +58,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	libbpf_set_print(collect);
-	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
-	if (!obj) {
-		fprintf(stderr, "consumer: open %s: %s: %s\n", argv[1], strerror(errno), messages);
+	struct bpf_program *prog;
+	struct bpf_map *hits;
+	if (!open_object("consumer", argv[1], "consume", "hits", &prog, &hits))
 		return 1;
-	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "consumer: load %s: %s: %s\n", argv[1], strerror(errno), messages);
-		return 1;
-	}
-	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "consume");
-	struct bpf_map *hits = bpf_object__find_map_by_name(obj, "hits");
-	if (!prog || !hits) {
-		fprintf(stderr, "consumer: %s has no consume program or hits map\n", argv[1]);
-		return 1;
-	}
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(hits), on_hit, NULL, NULL);
 	if (!rb) {
 		fprintf(stderr, "consumer: ring buffer: %s\n", strerror(errno));
