@@ -495,6 +495,28 @@ func dumpFigures(md *strings.Builder, fl flags) {
 	fmt.Println("ratio = readelf time / usdtspec time (above 1: usdtspec is faster); medians, output to /dev/null")
 	fmt.Fprintf(md, "\nAbove 1, usdtspec is faster.\n\n")
 
+	// Part 1's memory target, in this process: what a File read whole
+	// holds per call site, after a GC with it alive.
+	big := files[1]
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	cf, err := compiler.Open(big)
+	if err != nil {
+		log.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perSite := float64(after.HeapAlloc-min(after.HeapAlloc, before.HeapAlloc)) / float64(len(cf.CallSites))
+	runtime.KeepAlive(cf)
+	verdict := "met"
+	if perSite > 300 {
+		verdict = "**not met**"
+	}
+	fmt.Printf("compiler.Open %s: %.1f bytes of heap per call site\n", shorten(big), perSite)
+	fmt.Fprintf(md, "Reading a file whole, `compiler.Open` on `%s` (%d call sites) holds %.1f bytes of heap per call site (the heap after a GC with the `File` alive, less the heap before; target of issue 17: at most 300): %s. Most of it is the `CallSite` structs themselves; their argument lists, instructions and strings are shared. `dump` does not hold them: it reads a file this size twice (`compiler.OpenStream`), printing in the second pass. Also `go test -bench 'BenchmarkOpen|BenchmarkStream' ./compiler` (heapB/site).\n\n",
+		shorten(big), len(cf.CallSites), perSite, verdict)
+
 	fmt.Printf("start-up: Go program printing one line %v %.1f MB; usdtspec version %v %.1f MB\n", helloT.Round(time.Microsecond), float64(helloRSS)/1024, startT.Round(time.Microsecond), float64(startRSS)/1024)
 	fmt.Fprintf(md, "Start-up, measured the same way, in the rounds of the most-probed file (or the last file): a Go program that prints one line (built by the bench with this Go) takes %s and %.1f MB; `%s version` %s and %.1f MB. Each dump row includes the latter; on a small file that is most of usdtspec's time and RSS, and the Go runtime's own share of it (the former) is about readelf's whole time on such a file.\n\n",
 		ms(helloT), float64(helloRSS)/1024, fl.tool, ms(startT), float64(startRSS)/1024)
